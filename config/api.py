@@ -1,0 +1,43 @@
+"""The versioned JSON API: one router per app, one error envelope for all."""
+
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from sunlit.core.errors import DomainError
+
+api = NinjaAPI(
+    title="Sunlit API",
+    version="1",
+    urls_namespace="api-v1",
+    description="Sunlit (阳光村务) — regions and the village power catalog.",
+)
+
+
+@api.exception_handler(DomainError)
+def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    return api.create_response(request, exc.as_envelope(), status=exc.status)
+
+
+@api.exception_handler(NinjaValidationError)
+def validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    fields: dict[str, list[str]] = {}
+    for err in exc.errors:
+        loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path"))
+        fields.setdefault(loc or "__all__", []).append(str(err.get("msg", "")))
+    return api.create_response(
+        request, {"code": "invalid_input", "message": "The input is malformed.", "fields": fields}, status=422
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return api.create_response(
+        request, {"code": "not_authenticated", "message": "Log in first.", "fields": {}}, status=401
+    )
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return api.create_response(request, {"code": "http_error", "message": str(exc), "fields": {}}, status=exc.status_code)

@@ -1,0 +1,101 @@
+"""Roles and what each may do. The single source of truth for the permission matrix.
+
+A role is held *in a region* (RoleAssignment) and applies to that region's whole subtree.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from sunlit.regions.models import RegionLevel
+
+
+class Role(models.TextChoices):
+    # Village (村)
+    VILLAGE_SECRETARY = "village_secretary", _("Village party secretary")  # 村党组织书记
+    VILLAGE_CHAIR = "village_chair", _("Village committee chair")  # 村委会主任
+    VILLAGE_COMMITTEE = "village_committee", _("Village committee member")  # 村两委委员
+    VILLAGE_ACCOUNTANT = "village_accountant", _("Village accountant")  # 会计
+    VILLAGE_CLERK = "village_clerk", _("Village reimbursement clerk")  # 报账员
+    VILLAGE_SUPERVISOR = "village_supervisor", _("Village supervision committee")  # 村务监督委员会
+    INTEGRITY_MONITOR = "integrity_monitor", _("Integrity monitor")  # 廉情监督员
+    # Township (乡镇)
+    TOWNSHIP_LEADER = "township_leader", _("Township leader")  # 乡镇党委/政府领导
+    TOWNSHIP_DISCIPLINE = "township_discipline", _("Township discipline commission")  # 乡镇纪委
+    TOWNSHIP_REVIEWER = "township_reviewer", _("Township reviewer")  # 乡镇审核人员
+    TOWNSHIP_LIAISON = "township_liaison", _("Township village liaison")  # 包村干部
+    # County (县)
+    COUNTY_DISCIPLINE = "county_discipline", _("County discipline commission")  # 县纪委监委
+    COUNTY_DEPARTMENT = "county_department", _("County department")  # 县直部门 (民政、农业农村…)
+    # Separated system roles (三员分立)
+    SYSTEM_ADMIN = "system_admin", _("System administrator")  # 系统管理员
+    SECURITY_ADMIN = "security_admin", _("Security administrator")  # 安全保密管理员
+    AUDIT_ADMIN = "audit_admin", _("Audit administrator")  # 安全审计员
+    # Not assignable: the villager who applies, named in flows only.
+    APPLICANT = "applicant", _("Applicant (villager)")
+
+
+ADMIN_ROLES = frozenset({Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN})
+FLOW_ONLY_ROLES = frozenset({Role.APPLICANT})
+
+# The level of region each role is assigned at.
+ROLE_LEVELS: dict[str, frozenset[str]] = {
+    **{
+        r: frozenset({RegionLevel.VILLAGE})
+        for r in (
+            Role.VILLAGE_SECRETARY, Role.VILLAGE_CHAIR, Role.VILLAGE_COMMITTEE, Role.VILLAGE_ACCOUNTANT,
+            Role.VILLAGE_CLERK, Role.VILLAGE_SUPERVISOR, Role.INTEGRITY_MONITOR,
+        )
+    },
+    **{
+        r: frozenset({RegionLevel.TOWNSHIP})
+        for r in (Role.TOWNSHIP_LEADER, Role.TOWNSHIP_DISCIPLINE, Role.TOWNSHIP_REVIEWER, Role.TOWNSHIP_LIAISON)
+    },
+    Role.COUNTY_DISCIPLINE: frozenset({RegionLevel.COUNTY, RegionLevel.CITY}),
+    Role.COUNTY_DEPARTMENT: frozenset({RegionLevel.COUNTY}),
+    **{r: frozenset({RegionLevel.PROVINCE, RegionLevel.CITY, RegionLevel.COUNTY}) for r in ADMIN_ROLES},
+}
+
+
+class Perm(models.TextChoices):
+    """Actions checked by permission predicates. Scope always comes from the assignment's region."""
+
+    STAFF_VIEW = "staff.view", _("Use the staff workbench")
+    CATALOG_VIEW = "catalog.view", _("View catalog drafts and adoptions")
+    CATALOG_MANAGE = "catalog.manage", _("Edit, import and publish catalogs")
+    CATALOG_ADOPT = "catalog.adopt", _("Adopt a catalog and override its parameters")
+    REGION_MANAGE = "region.manage", _("Import and edit regions")
+    CALENDAR_MANAGE = "calendar.manage", _("Correct the working-day calendar")
+    USER_MANAGE = "user.manage", _("Create and deactivate user accounts")
+    ROLE_ASSIGN = "role.assign", _("Grant and revoke roles; unlock accounts")
+    AUDIT_VIEW = "audit.view", _("Read the audit and access logs")
+
+
+_VILLAGE_BASE = {Perm.STAFF_VIEW, Perm.CATALOG_VIEW}
+ROLE_PERMS: dict[str, frozenset[str]] = {
+    Role.VILLAGE_SECRETARY: frozenset(_VILLAGE_BASE),
+    Role.VILLAGE_CHAIR: frozenset(_VILLAGE_BASE),
+    Role.VILLAGE_COMMITTEE: frozenset(_VILLAGE_BASE),
+    Role.VILLAGE_ACCOUNTANT: frozenset(_VILLAGE_BASE),
+    Role.VILLAGE_CLERK: frozenset(_VILLAGE_BASE),
+    Role.VILLAGE_SUPERVISOR: frozenset(_VILLAGE_BASE),
+    Role.INTEGRITY_MONITOR: frozenset(_VILLAGE_BASE),
+    Role.TOWNSHIP_LEADER: frozenset({Perm.STAFF_VIEW, Perm.CATALOG_VIEW, Perm.CATALOG_ADOPT}),
+    Role.TOWNSHIP_DISCIPLINE: frozenset({Perm.STAFF_VIEW, Perm.CATALOG_VIEW, Perm.CATALOG_ADOPT}),
+    Role.TOWNSHIP_REVIEWER: frozenset({Perm.STAFF_VIEW, Perm.CATALOG_VIEW}),
+    Role.TOWNSHIP_LIAISON: frozenset({Perm.STAFF_VIEW, Perm.CATALOG_VIEW}),
+    Role.COUNTY_DISCIPLINE: frozenset({Perm.STAFF_VIEW, Perm.CATALOG_VIEW, Perm.CATALOG_MANAGE, Perm.CATALOG_ADOPT}),
+    Role.COUNTY_DEPARTMENT: frozenset({Perm.STAFF_VIEW, Perm.CATALOG_VIEW}),
+    # 三员分立: each admin does one job and none of them touches business data.
+    Role.SYSTEM_ADMIN: frozenset({Perm.STAFF_VIEW, Perm.REGION_MANAGE, Perm.CALENDAR_MANAGE, Perm.USER_MANAGE}),
+    Role.SECURITY_ADMIN: frozenset({Perm.STAFF_VIEW, Perm.ROLE_ASSIGN}),
+    Role.AUDIT_ADMIN: frozenset({Perm.STAFF_VIEW, Perm.AUDIT_VIEW}),
+    Role.APPLICANT: frozenset(),
+}
+
+
+def roles_with(perm: str) -> frozenset[str]:
+    return frozenset(role for role, perms in ROLE_PERMS.items() if perm in perms)
+
+
+def is_known_role(value: str) -> bool:
+    return value in Role.values
