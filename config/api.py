@@ -40,4 +40,6 @@ def auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    return api.create_response(request, {"code": "http_error", "message": str(exc), "fields": {}}, status=exc.status_code)
+    return api.create_response(
+        request, {"code": "http_error", "message": str(exc), "fields": {}}, status=exc.status_code
+    )

@@ -23,7 +23,9 @@ class User(AbstractUser):
 class RoleAssignment(models.Model):
     """A role held by a user in a region (and its subtree), for a period."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="assignments", verbose_name=_("user"))
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="assignments", verbose_name=_("user")
+    )
     role = models.CharField(_("role"), max_length=32, choices=Role.choices)
     region = models.ForeignKey(
         "regions.Region", on_delete=models.PROTECT, related_name="assignments", verbose_name=_("region")
@@ -42,7 +44,9 @@ class RoleAssignment(models.Model):
         verbose_name_plural = _("role assignments")
         constraints = [
             models.UniqueConstraint(
-                fields=["user", "role", "region"], condition=Q(revoked_at__isnull=True), name="uniq_active_assignment"
+                fields=["user", "role", "region"],
+                condition=Q(revoked_at__isnull=True),
+                name="uniq_active_assignment",
             )
         ]
 

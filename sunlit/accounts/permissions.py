@@ -69,4 +69,6 @@ def _roots(scopes: list[Region]) -> list[Region]:
 
 def reaches(user: User, perm: str, region: Region) -> bool:
     """True when some scope of the user lies inside ``region`` or contains it (used for navigation)."""
-    return any(region.path.startswith(s.path) or s.path.startswith(region.path) for s in scopes_for(user, perm))
+    return any(
+        region.path.startswith(s.path) or s.path.startswith(region.path) for s in scopes_for(user, perm)
+    )

@@ -42,13 +42,23 @@ ROLE_LEVELS: dict[str, frozenset[str]] = {
     **{
         r: frozenset({RegionLevel.VILLAGE})
         for r in (
-            Role.VILLAGE_SECRETARY, Role.VILLAGE_CHAIR, Role.VILLAGE_COMMITTEE, Role.VILLAGE_ACCOUNTANT,
-            Role.VILLAGE_CLERK, Role.VILLAGE_SUPERVISOR, Role.INTEGRITY_MONITOR,
+            Role.VILLAGE_SECRETARY,
+            Role.VILLAGE_CHAIR,
+            Role.VILLAGE_COMMITTEE,
+            Role.VILLAGE_ACCOUNTANT,
+            Role.VILLAGE_CLERK,
+            Role.VILLAGE_SUPERVISOR,
+            Role.INTEGRITY_MONITOR,
         )
     },
     **{
         r: frozenset({RegionLevel.TOWNSHIP})
-        for r in (Role.TOWNSHIP_LEADER, Role.TOWNSHIP_DISCIPLINE, Role.TOWNSHIP_REVIEWER, Role.TOWNSHIP_LIAISON)
+        for r in (
+            Role.TOWNSHIP_LEADER,
+            Role.TOWNSHIP_DISCIPLINE,
+            Role.TOWNSHIP_REVIEWER,
+            Role.TOWNSHIP_LIAISON,
+        )
     },
     Role.COUNTY_DISCIPLINE: frozenset({RegionLevel.COUNTY, RegionLevel.CITY}),
     Role.COUNTY_DEPARTMENT: frozenset({RegionLevel.COUNTY}),
@@ -83,10 +93,14 @@ ROLE_PERMS: dict[str, frozenset[str]] = {
     Role.TOWNSHIP_DISCIPLINE: frozenset({Perm.STAFF_VIEW, Perm.CATALOG_VIEW, Perm.CATALOG_ADOPT}),
     Role.TOWNSHIP_REVIEWER: frozenset({Perm.STAFF_VIEW, Perm.CATALOG_VIEW}),
     Role.TOWNSHIP_LIAISON: frozenset({Perm.STAFF_VIEW, Perm.CATALOG_VIEW}),
-    Role.COUNTY_DISCIPLINE: frozenset({Perm.STAFF_VIEW, Perm.CATALOG_VIEW, Perm.CATALOG_MANAGE, Perm.CATALOG_ADOPT}),
+    Role.COUNTY_DISCIPLINE: frozenset(
+        {Perm.STAFF_VIEW, Perm.CATALOG_VIEW, Perm.CATALOG_MANAGE, Perm.CATALOG_ADOPT}
+    ),
     Role.COUNTY_DEPARTMENT: frozenset({Perm.STAFF_VIEW, Perm.CATALOG_VIEW}),
     # 三员分立: each admin does one job and none of them touches business data.
-    Role.SYSTEM_ADMIN: frozenset({Perm.STAFF_VIEW, Perm.REGION_MANAGE, Perm.CALENDAR_MANAGE, Perm.USER_MANAGE}),
+    Role.SYSTEM_ADMIN: frozenset(
+        {Perm.STAFF_VIEW, Perm.REGION_MANAGE, Perm.CALENDAR_MANAGE, Perm.USER_MANAGE}
+    ),
     Role.SECURITY_ADMIN: frozenset({Perm.STAFF_VIEW, Perm.ROLE_ASSIGN}),
     Role.AUDIT_ADMIN: frozenset({Perm.STAFF_VIEW, Perm.AUDIT_VIEW}),
     Role.APPLICANT: frozenset(),

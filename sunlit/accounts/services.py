@@ -21,7 +21,12 @@ from .roles import ADMIN_ROLES, FLOW_ONLY_ROLES, ROLE_LEVELS, Perm, Role
 
 @transaction.atomic
 def user_create(
-    *, actor: User | None, username: str, password: str, display_name: str = "", phone: str = "",
+    *,
+    actor: User | None,
+    username: str,
+    password: str,
+    display_name: str = "",
+    phone: str = "",
     validate: bool = True,
 ) -> User:
     """Create a staff account. ``actor`` None is the bootstrap path (commands, demo)."""
@@ -29,7 +34,9 @@ def user_create(
         raise PermissionDenied()
     username = username.strip()
     if not username:
-        raise ValidationFailed(_("A username is required."), fields={"username": [_("A username is required.")]})
+        raise ValidationFailed(
+            _("A username is required."), fields={"username": [_("A username is required.")]}
+        )
     if User.objects.filter(username=username).exists():
         msg = _("This username is taken.")
         raise ValidationFailed(msg, code="duplicate", fields={"username": [msg]})
@@ -74,7 +81,9 @@ def role_grant(*, actor: User | None, user: User, role: str, region: Region) -> 
         raise ValidationFailed(
             _("An administrator account may not also hold a business role."), code="separation_of_duties"
         )
-    existing = RoleAssignment.objects.filter(user=user, role=role, region=region, revoked_at__isnull=True).first()
+    existing = RoleAssignment.objects.filter(
+        user=user, role=role, region=region, revoked_at__isnull=True
+    ).first()
     if existing:
         return existing
     assignment = RoleAssignment.objects.create(user=user, role=role, region=region, granted_by=actor)
@@ -95,6 +104,7 @@ def role_revoke(*, actor: User, assignment: RoleAssignment) -> RoleAssignment:
 
 # --- Login lockout -------------------------------------------------------------------------------
 
+
 def _window() -> timedelta:
     return timedelta(minutes=settings.SUNLIT_LOGIN_LOCK_MINUTES)
 
@@ -109,7 +119,9 @@ def login_locked_until(username: str) -> datetime | None:
 @transaction.atomic
 def login_record_failure(username: str) -> LoginThrottle:
     now = timezone.now()
-    throttle, _created = LoginThrottle.objects.select_for_update().get_or_create(username=username.strip().lower())
+    throttle, _created = LoginThrottle.objects.select_for_update().get_or_create(
+        username=username.strip().lower()
+    )
     if throttle.window_started_at is None or now - throttle.window_started_at > _window():
         throttle.window_started_at = now
         throttle.failures = 0

@@ -41,7 +41,9 @@ class DomainError(Exception):
             "fields": {k: [str(m) for m in v] for k, v in self.fields.items()},
         }
         if self.details:
-            envelope["details"] = [{k: str(v) if k == "message" else v for k, v in d.items()} for d in self.details]
+            envelope["details"] = [
+                {k: str(v) if k == "message" else v for k, v in d.items()} for d in self.details
+            ]
         return envelope
 
 

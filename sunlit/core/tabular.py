@@ -68,7 +68,13 @@ def _limit_bytes(data: bytes) -> None:
     limit = settings.SUNLIT_IMPORT_MAX_BYTES
     if len(data) > limit:
         raise ImportRejected(
-            [RowError(0, _("The file is %(size)d bytes; the limit is %(limit)d.") % {"size": len(data), "limit": limit})]
+            [
+                RowError(
+                    0,
+                    _("The file is %(size)d bytes; the limit is %(limit)d.")
+                    % {"size": len(data), "limit": limit},
+                )
+            ]
         )
 
 
@@ -124,10 +130,14 @@ def read_tables(data: bytes, filename: str = "") -> dict[str, Table]:
         try:
             workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-            raise ImportRejected([RowError(0, _("The file is not a readable XLSX workbook (%(err)s).") % {"err": exc})])
+            raise ImportRejected(
+                [RowError(0, _("The file is not a readable XLSX workbook (%(err)s).") % {"err": exc})]
+            ) from None
         try:
             for sheet in workbook.worksheets:
-                tables[sheet.title] = _table_from_rows(sheet.title, sheet.iter_rows(values_only=True), max_rows)
+                tables[sheet.title] = _table_from_rows(
+                    sheet.title, sheet.iter_rows(values_only=True), max_rows
+                )
         finally:
             workbook.close()
         return tables
@@ -143,7 +153,9 @@ def read_tables(data: bytes, filename: str = "") -> dict[str, Table]:
     try:
         tables[""] = _table_from_rows("", csv.reader(io.StringIO(text)), max_rows)
     except csv.Error as exc:
-        raise ImportRejected([RowError(0, _("The CSV file is malformed (%(err)s).") % {"err": exc})]) from None
+        raise ImportRejected(
+            [RowError(0, _("The CSV file is malformed (%(err)s).") % {"err": exc})]
+        ) from None
     return tables
 
 
@@ -166,10 +178,18 @@ def _table_from_rows(sheet: str, rows: Iterable[Sequence[Any]], max_rows: int) -
             continue
         if len(table.rows) >= max_rows:
             raise ImportRejected(
-                [RowError(offset, _("Too many rows; the limit is %(limit)d.") % {"limit": max_rows}, sheet=sheet)]
+                [
+                    RowError(
+                        offset, _("Too many rows; the limit is %(limit)d.") % {"limit": max_rows}, sheet=sheet
+                    )
+                ]
             )
         table.rows.append(
-            Row(line=offset, values={c: (values[i] if i < len(values) else "") for i, c in enumerate(columns)}, sheet=sheet)
+            Row(
+                line=offset,
+                values={c: (values[i] if i < len(values) else "") for i, c in enumerate(columns)},
+                sheet=sheet,
+            )
         )
     return table
 
@@ -189,7 +209,11 @@ def check_columns(table: Table, required: Sequence[str], optional: Sequence[str]
         )
     dupes = {c for c in table.columns if table.columns.count(c) > 1}
     if dupes:
-        errors.append(RowError(1, _("Repeated columns: %(cols)s.") % {"cols": ", ".join(sorted(dupes))}, sheet=table.sheet))
+        errors.append(
+            RowError(
+                1, _("Repeated columns: %(cols)s.") % {"cols": ", ".join(sorted(dupes))}, sheet=table.sheet
+            )
+        )
     return errors
 
 

@@ -31,7 +31,6 @@ from .vocab import (
     StepKind,
     VarType,
     VoteBase,
-    VoteBody,
 )
 
 FORMAT = "sunlit-catalog/1"
@@ -66,17 +65,25 @@ def _text(ctx: _Ctx, data: dict, key: str, path: str, *, required: bool = False,
     return value
 
 
-def _choice(ctx: _Ctx, data: dict, key: str, path: str, choices: list[str], *, default: str | None = None) -> str:
+def _choice(
+    ctx: _Ctx, data: dict, key: str, path: str, choices: list[str], *, default: str | None = None
+) -> str:
     value = data.get(key)
     if value in (None, "") and default is not None:
         return default
     if value not in choices:
-        ctx.add("choice", _("%(value)r is not one of: %(choices)s.") % {"value": value, "choices": ", ".join(choices)}, f"{path}.{key}")
+        ctx.add(
+            "choice",
+            _("%(value)r is not one of: %(choices)s.") % {"value": value, "choices": ", ".join(choices)},
+            f"{path}.{key}",
+        )
         return str(value or "")
     return value
 
 
-def _int(ctx: _Ctx, value: Any, path: str, *, minimum: int = 0, maximum: int = 10_000, allow_none: bool = True) -> int | None:
+def _int(
+    ctx: _Ctx, value: Any, path: str, *, minimum: int = 0, maximum: int = 10_000, allow_none: bool = True
+) -> int | None:
     if value in (None, "") and allow_none:
         return None
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
@@ -84,7 +91,9 @@ def _int(ctx: _Ctx, value: Any, path: str, *, minimum: int = 0, maximum: int = 1
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if not isinstance(value, int) or isinstance(value, bool) or not minimum <= value <= maximum:
-        ctx.add("integer", _("Expected a whole number from %(a)d to %(b)d.") % {"a": minimum, "b": maximum}, path)
+        ctx.add(
+            "integer", _("Expected a whole number from %(a)d to %(b)d.") % {"a": minimum, "b": maximum}, path
+        )
         return None
     return value
 
@@ -151,7 +160,12 @@ def _unique(ctx: _Ctx, values: list[tuple[str, str]], what: str) -> None:
     seen: dict[str, str] = {}
     for value, path in values:
         if value in seen:
-            ctx.add("duplicate_code", _("Duplicate %(what)s %(value)r (first at %(first)s).") % {"what": what, "value": value, "first": seen[value]}, path)
+            ctx.add(
+                "duplicate_code",
+                _("Duplicate %(what)s %(value)r (first at %(first)s).")
+                % {"what": what, "value": value, "first": seen[value]},
+                path,
+            )
         else:
             seen[value] = path
 
@@ -159,7 +173,11 @@ def _unique(ctx: _Ctx, values: list[tuple[str, str]], what: str) -> None:
 def _code(ctx: _Ctx, data: dict, key: str, path: str, regex: re.Pattern = CODE_RE) -> str:
     value = _text(ctx, data, key, path, required=True, max_len=40)
     if value and not regex.match(value):
-        ctx.add("code_format", _("%(value)r is not a valid code (letters, digits, - _ .).") % {"value": value}, f"{path}.{key}")
+        ctx.add(
+            "code_format",
+            _("%(value)r is not a valid code (letters, digits, - _ .).") % {"value": value},
+            f"{path}.{key}",
+        )
     return value
 
 
@@ -180,10 +198,15 @@ def normalize_risk_matrix(ctx: _Ctx, value: Any, path: str) -> dict:
     if not (2 <= len(likelihood) <= 5 and 2 <= len(impact) <= 5):
         ctx.add("risk_matrix", _("The risk matrix needs 2 to 5 likelihood and impact labels."), path)
     ok = len(levels) == len(likelihood) and all(
-        isinstance(row, list) and len(row) == len(impact) and all(c in RiskLevel.values for c in row) for row in levels
+        isinstance(row, list) and len(row) == len(impact) and all(c in RiskLevel.values for c in row)
+        for row in levels
     )
     if not ok:
-        ctx.add("risk_matrix", _("levels must be a likelihood × impact grid of high/medium/low."), f"{path}.levels")
+        ctx.add(
+            "risk_matrix",
+            _("levels must be a likelihood × impact grid of high/medium/low."),
+            f"{path}.levels",
+        )
     return {"likelihood": likelihood, "impact": impact, "levels": levels}
 
 
@@ -205,7 +228,10 @@ def normalize_document(data: Any) -> tuple[dict, list[Problem]]:
     catalog = {
         "code": _code(ctx, cat, "code", "catalog"),
         "name": _text(ctx, cat, "name", "catalog", required=True, max_len=200),
-        "version": _int(ctx, cat.get("version", 1), "catalog.version", minimum=1, maximum=100_000, allow_none=False) or 1,
+        "version": _int(
+            ctx, cat.get("version", 1), "catalog.version", minimum=1, maximum=100_000, allow_none=False
+        )
+        or 1,
         "description": _text(ctx, cat, "description", "catalog", max_len=4000),
         "risk_matrix": normalize_risk_matrix(ctx, cat.get("risk_matrix"), "catalog.risk_matrix"),
     }
@@ -230,7 +256,11 @@ def normalize_document(data: Any) -> tuple[dict, list[Problem]]:
                 "basis": _text(ctx, raw, "basis", path, max_len=500),
             }
         )
-    _unique(ctx, [(r["code"], f"responsibilities[{i}].code") for i, r in enumerate(responsibilities)], _("responsibility code"))
+    _unique(
+        ctx,
+        [(r["code"], f"responsibilities[{i}].code") for i, r in enumerate(responsibilities)],
+        _("responsibility code"),
+    )
     negative = []
     for i, raw in enumerate(_list(ctx, data.get("negative_list"), "negative_list")):
         path = f"negative_list[{i}]"
@@ -243,7 +273,11 @@ def normalize_document(data: Any) -> tuple[dict, list[Problem]]:
                 "consequence": _text(ctx, raw, "consequence", path, max_len=500),
             }
         )
-    _unique(ctx, [(r["code"], f"negative_list[{i}].code") for i, r in enumerate(negative)], _("negative-list code"))
+    _unique(
+        ctx,
+        [(r["code"], f"negative_list[{i}].code") for i, r in enumerate(negative)],
+        _("negative-list code"),
+    )
     document = {
         "format": FORMAT,
         "catalog": catalog,
@@ -281,7 +315,10 @@ def _item(ctx: _Ctx, raw: Any, path: str, matrix: dict) -> dict:
         bpath = f"{path}.legal_basis[{j}]"
         basis = _dict(ctx, basis, bpath)
         item["legal_basis"].append(
-            {"title": _text(ctx, basis, "title", bpath, required=True, max_len=200), "article": _text(ctx, basis, "article", bpath, max_len=200)}
+            {
+                "title": _text(ctx, basis, "title", bpath, required=True, max_len=200),
+                "article": _text(ctx, basis, "article", bpath, max_len=200),
+            }
         )
     params: dict[str, str] = {}
     for j, p in enumerate(_list(ctx, raw.get("parameters"), f"{path}.parameters")):
@@ -296,11 +333,15 @@ def _item(ctx: _Ctx, raw: Any, path: str, matrix: dict) -> dict:
             "max": _decimal(ctx, p.get("max"), f"{ppath}.max"),
             "unit": _text(ctx, p, "unit", ppath, max_len=20),
             "override": _choice(ctx, p, "override", ppath, OverrideLevel.values, default=OverrideLevel.NONE),
-            "illustrative": bool(p.get("illustrative", True)) if not isinstance(p.get("illustrative"), str) else p.get("illustrative", "").lower() in {"true", "1", "yes"},
+            "illustrative": bool(p.get("illustrative", True))
+            if not isinstance(p.get("illustrative"), str)
+            else p.get("illustrative", "").lower() in {"true", "1", "yes"},
         }
         _check_param_bounds(ctx, param, ppath)
         if param["key"] in params:
-            ctx.add("duplicate_code", _("Duplicate parameter %(key)r.") % {"key": param["key"]}, f"{ppath}.key")
+            ctx.add(
+                "duplicate_code", _("Duplicate parameter %(key)r.") % {"key": param["key"]}, f"{ppath}.key"
+            )
         params[param["key"]] = param["kind"]
         item["parameters"].append(param)
     variables: dict[str, str] = {}
@@ -315,12 +356,18 @@ def _item(ctx: _Ctx, raw: Any, path: str, matrix: dict) -> dict:
         if var["name"] == "params":
             ctx.add("reserved", _("'params' is reserved for item parameters."), f"{vpath}.name")
         if var["name"] in variables:
-            ctx.add("duplicate_code", _("Duplicate variable %(name)r.") % {"name": var["name"]}, f"{vpath}.name")
+            ctx.add(
+                "duplicate_code", _("Duplicate variable %(name)r.") % {"name": var["name"]}, f"{vpath}.name"
+            )
         variables[var["name"]] = var["type"]
         item["variables"].append(var)
     ref = param_ref(item["time_limit_days"])
     if ref is not None and ref not in params:
-        ctx.add("unknown_parameter", _("time_limit_days refers to undeclared parameter %(key)r.") % {"key": ref}, f"{path}.time_limit_days")
+        ctx.add(
+            "unknown_parameter",
+            _("time_limit_days refers to undeclared parameter %(key)r.") % {"key": ref},
+            f"{path}.time_limit_days",
+        )
 
     risk_codes: set[str] = set()
     raw_risks = _list(ctx, raw.get("risks"), f"{path}.risks")
@@ -331,8 +378,24 @@ def _item(ctx: _Ctx, raw: Any, path: str, matrix: dict) -> dict:
             "code": _code(ctx, r, "code", rpath),
             "step": _text(ctx, r, "step", rpath, max_len=40),
             "description": _text(ctx, r, "description", rpath, required=True),
-            "likelihood": _int(ctx, r.get("likelihood"), f"{rpath}.likelihood", minimum=1, maximum=len(matrix["likelihood"]) or 1, allow_none=False) or 1,
-            "impact": _int(ctx, r.get("impact"), f"{rpath}.impact", minimum=1, maximum=len(matrix["impact"]) or 1, allow_none=False) or 1,
+            "likelihood": _int(
+                ctx,
+                r.get("likelihood"),
+                f"{rpath}.likelihood",
+                minimum=1,
+                maximum=len(matrix["likelihood"]) or 1,
+                allow_none=False,
+            )
+            or 1,
+            "impact": _int(
+                ctx,
+                r.get("impact"),
+                f"{rpath}.impact",
+                minimum=1,
+                maximum=len(matrix["impact"]) or 1,
+                allow_none=False,
+            )
+            or 1,
             "controls": [],
         }
         for k, c in enumerate(_list(ctx, r.get("controls"), f"{rpath}.controls")):
@@ -346,9 +409,15 @@ def _item(ctx: _Ctx, raw: Any, path: str, matrix: dict) -> dict:
                 }
             )
         if not risk["controls"]:
-            ctx.add("no_controls", _("Risk %(code)r has no control; every risk needs at least one.") % {"code": risk["code"]}, f"{rpath}.controls")
+            ctx.add(
+                "no_controls",
+                _("Risk %(code)r has no control; every risk needs at least one.") % {"code": risk["code"]},
+                f"{rpath}.controls",
+            )
         if risk["code"] in risk_codes:
-            ctx.add("duplicate_code", _("Duplicate risk code %(code)r.") % {"code": risk["code"]}, f"{rpath}.code")
+            ctx.add(
+                "duplicate_code", _("Duplicate risk code %(code)r.") % {"code": risk["code"]}, f"{rpath}.code"
+            )
         risk_codes.add(risk["code"])
         item["risks"].append(risk)
 
@@ -399,19 +468,68 @@ def _item(ctx: _Ctx, raw: Any, path: str, matrix: dict) -> dict:
                 "to": _text(ctx, t, "to", tpath, required=True, max_len=40),
                 "guard": _text(ctx, t, "guard", tpath, max_len=500),
                 "default": bool(default),
-                "priority": _int(ctx, t.get("priority", 0), f"{tpath}.priority", minimum=0, maximum=1000, allow_none=False) or 0,
+                "priority": _int(
+                    ctx, t.get("priority", 0), f"{tpath}.priority", minimum=0, maximum=1000, allow_none=False
+                )
+                or 0,
                 "label": _text(ctx, t, "label", tpath, max_len=100),
             }
         )
-    item["flow"] = {"start": _text(ctx, flow, "start", f"{path}.flow", required=True, max_len=40), "steps": steps, "transitions": transitions}
+    item["flow"] = {
+        "start": _text(ctx, flow, "start", f"{path}.flow", required=True, max_len=40),
+        "steps": steps,
+        "transitions": transitions,
+    }
     if not ctx.problems or all(not p.path.startswith(path + ".") for p in ctx.problems):
         # Graph rules only make sense once the item itself is well-formed.
-        ctx.problems.extend(check_flow(item["flow"], variables=variables, params=params, risk_codes=risk_codes, path=f"{path}.flow"))
+        ctx.problems.extend(
+            check_flow(
+                item["flow"], variables=variables, params=params, risk_codes=risk_codes, path=f"{path}.flow"
+            )
+        )
     step_keys = {s["key"] for s in steps}
+    _link_risks(ctx, item, path)
     for j, risk in enumerate(item["risks"]):
         if risk["step"] and risk["step"] not in step_keys:
-            ctx.add("unknown_step", _("Risk %(code)r is attached to unknown step %(step)r.") % {"code": risk["code"], "step": risk["step"]}, f"{path}.risks[{j}].step")
+            ctx.add(
+                "unknown_step",
+                _("Risk %(code)r is attached to unknown step %(step)r.")
+                % {"code": risk["code"], "step": risk["step"]},
+                f"{path}.risks[{j}].step",
+            )
     return item
+
+
+def _link_risks(ctx: _Ctx, item: dict, path: str) -> None:
+    """A risk's step may be given on the risk (``step``) or on the step (``risks``); the canonical
+    form carries both, consistently, with each step's list in the order of the item's risks."""
+    listed: dict[str, str] = {}
+    for j, step in enumerate(item["flow"]["steps"]):
+        for code in step["risks"]:
+            if code in listed and listed[code] != step["key"]:
+                ctx.add(
+                    "risk_step_conflict",
+                    _("Risk %(code)r is linked to two steps.") % {"code": code},
+                    f"{path}.flow.steps[{j}].risks",
+                )
+            listed.setdefault(code, step["key"])
+    for j, risk in enumerate(item["risks"]):
+        if risk["code"] in listed:
+            if risk["step"] and risk["step"] != listed[risk["code"]]:
+                ctx.add(
+                    "risk_step_conflict",
+                    _("Risk %(code)r names step %(a)r but step %(b)r lists it.")
+                    % {"code": risk["code"], "a": risk["step"], "b": listed[risk["code"]]},
+                    f"{path}.risks[{j}].step",
+                )
+            risk["step"] = risk["step"] or listed[risk["code"]]
+    by_step: dict[str, list[str]] = {}
+    for risk in item["risks"]:
+        if risk["step"]:
+            by_step.setdefault(risk["step"], []).append(risk["code"])
+    for step in item["flow"]["steps"]:
+        unknown = [c for c in step["risks"] if c not in {r["code"] for r in item["risks"]}]
+        step["risks"] = by_step.get(step["key"], []) + unknown
 
 
 def _check_param_bounds(ctx: _Ctx, param: dict, path: str) -> None:
@@ -419,7 +537,11 @@ def _check_param_bounds(ctx: _Ctx, param: dict, path: str) -> None:
     if param["kind"] in (ParamKind.INT, ParamKind.DAYS):
         for k, v in values.items():
             if v != v.to_integral_value():
-                ctx.add("integer", _("%(field)s must be a whole number for this kind.") % {"field": k}, f"{path}.{k}")
+                ctx.add(
+                    "integer",
+                    _("%(field)s must be a whole number for this kind.") % {"field": k},
+                    f"{path}.{k}",
+                )
     if "min" in values and "max" in values and values["min"] > values["max"]:
         ctx.add("bounds", _("min is above max."), path)
     if "default" in values:

@@ -72,42 +72,104 @@ def check_flow(
         spath = f"{path}.steps[{i}]"
         key = step.get("key")
         if key in keys:
-            problems.append(Problem("duplicate_step", _("Step key %(key)r is used twice.") % {"key": key}, f"{spath}.key"))
+            problems.append(
+                Problem("duplicate_step", _("Step key %(key)r is used twice.") % {"key": key}, f"{spath}.key")
+            )
         keys.setdefault(key, i)
         kind = step.get("kind")
         role = step.get("role") or ""
         if kind != StepKind.END:
             if not role:
-                problems.append(Problem("missing_role", _("Step %(key)r needs a responsible role.") % {"key": key}, f"{spath}.role"))
+                problems.append(
+                    Problem(
+                        "missing_role",
+                        _("Step %(key)r needs a responsible role.") % {"key": key},
+                        f"{spath}.role",
+                    )
+                )
             elif not is_known_role(role):
-                problems.append(Problem("unknown_role", _("Step %(key)r names an unknown role %(role)r.") % {"key": key, "role": role}, f"{spath}.role"))
+                problems.append(
+                    Problem(
+                        "unknown_role",
+                        _("Step %(key)r names an unknown role %(role)r.") % {"key": key, "role": role},
+                        f"{spath}.role",
+                    )
+                )
         elif role and not is_known_role(role):
-            problems.append(Problem("unknown_role", _("Step %(key)r names an unknown role %(role)r.") % {"key": key, "role": role}, f"{spath}.role"))
+            problems.append(
+                Problem(
+                    "unknown_role",
+                    _("Step %(key)r names an unknown role %(role)r.") % {"key": key, "role": role},
+                    f"{spath}.role",
+                )
+            )
         for field in ("deadline_days", "notice_days"):
             ref = param_ref(step.get(field))
             if ref is not None and ref not in params:
                 problems.append(
-                    Problem("unknown_parameter", _("%(field)s refers to parameter %(key)r, which the item does not declare.") % {"field": field, "key": ref}, f"{spath}.{field}")
+                    Problem(
+                        "unknown_parameter",
+                        _("%(field)s refers to parameter %(key)r, which the item does not declare.")
+                        % {"field": field, "key": ref},
+                        f"{spath}.{field}",
+                    )
                 )
             elif ref is not None and params[ref] != "days" and params[ref] != "int":
-                problems.append(Problem("parameter_kind", _("%(field)s must refer to a number of days.") % {"field": field}, f"{spath}.{field}"))
+                problems.append(
+                    Problem(
+                        "parameter_kind",
+                        _("%(field)s must refer to a number of days.") % {"field": field},
+                        f"{spath}.{field}",
+                    )
+                )
         if kind == StepKind.PUBLIC_NOTICE and step.get("notice_days") in (None, "", 0):
-            problems.append(Problem("notice_days_required", _("Public-notice step %(key)r needs a number of notice days.") % {"key": key}, f"{spath}.notice_days"))
+            problems.append(
+                Problem(
+                    "notice_days_required",
+                    _("Public-notice step %(key)r needs a number of notice days.") % {"key": key},
+                    f"{spath}.notice_days",
+                )
+            )
         if kind != StepKind.PUBLIC_NOTICE and step.get("notice_days") not in (None, ""):
-            problems.append(Problem("notice_days_misplaced", _("Only public-notice steps have notice days (step %(key)r).") % {"key": key}, f"{spath}.notice_days"))
+            problems.append(
+                Problem(
+                    "notice_days_misplaced",
+                    _("Only public-notice steps have notice days (step %(key)r).") % {"key": key},
+                    f"{spath}.notice_days",
+                )
+            )
         vote = step.get("vote")
         if kind == StepKind.VOTE:
             problems.extend(_check_vote(vote, key, f"{spath}.vote"))
         elif vote:
-            problems.append(Problem("vote_misplaced", _("Only vote steps have a vote rule (step %(key)r).") % {"key": key}, f"{spath}.vote"))
+            problems.append(
+                Problem(
+                    "vote_misplaced",
+                    _("Only vote steps have a vote rule (step %(key)r).") % {"key": key},
+                    f"{spath}.vote",
+                )
+            )
         if risk_codes is not None:
             for code in step.get("risks") or []:
                 if code not in risk_codes:
-                    problems.append(Problem("unknown_risk", _("Step %(key)r links risk %(code)r, which the item does not list.") % {"key": key, "code": code}, f"{spath}.risks"))
+                    problems.append(
+                        Problem(
+                            "unknown_risk",
+                            _("Step %(key)r links risk %(code)r, which the item does not list.")
+                            % {"key": key, "code": code},
+                            f"{spath}.risks",
+                        )
+                    )
 
     start = flow.get("start")
     if start not in keys:
-        problems.append(Problem("bad_start", _("The start step %(key)r is not one of the steps.") % {"key": start}, f"{path}.start"))
+        problems.append(
+            Problem(
+                "bad_start",
+                _("The start step %(key)r is not one of the steps.") % {"key": start},
+                f"{path}.start",
+            )
+        )
     elif steps[keys[start]].get("kind") == StepKind.END:
         problems.append(Problem("bad_start", _("The flow cannot start at an end step."), f"{path}.start"))
     if not any(s.get("kind") == StepKind.END for s in steps):
@@ -121,15 +183,34 @@ def check_flow(
         ok = True
         for end, value in (("from", src), ("to", dst)):
             if value not in keys:
-                problems.append(Problem("unknown_step", _("Transition %(n)d: %(end)s step %(key)r does not exist.") % {"n": j + 1, "end": end, "key": value}, f"{tpath}.{end}"))
+                problems.append(
+                    Problem(
+                        "unknown_step",
+                        _("Transition %(n)d: %(end)s step %(key)r does not exist.")
+                        % {"n": j + 1, "end": end, "key": value},
+                        f"{tpath}.{end}",
+                    )
+                )
                 ok = False
         if not ok:
             continue
         if src == dst:
-            problems.append(Problem("self_loop", _("Transition %(n)d loops from %(key)r to itself.") % {"n": j + 1, "key": src}, tpath))
+            problems.append(
+                Problem(
+                    "self_loop",
+                    _("Transition %(n)d loops from %(key)r to itself.") % {"n": j + 1, "key": src},
+                    tpath,
+                )
+            )
         pair = (src, dst, (tr.get("guard") or "").strip())
         if pair in seen_pairs:
-            problems.append(Problem("duplicate_transition", _("Transition %(n)d repeats transition %(m)d.") % {"n": j + 1, "m": seen_pairs[pair] + 1}, tpath))
+            problems.append(
+                Problem(
+                    "duplicate_transition",
+                    _("Transition %(n)d repeats transition %(m)d.") % {"n": j + 1, "m": seen_pairs[pair] + 1},
+                    tpath,
+                )
+            )
         seen_pairs.setdefault(pair, j)
         outgoing[src].append((j, tr))
         guard = (tr.get("guard") or "").strip()
@@ -138,7 +219,13 @@ def check_flow(
             if found:
                 problems.append(Problem(found.code, found.message, f"{tpath}.guard"))
             if tr.get("default"):
-                problems.append(Problem("default_with_guard", _("Transition %(n)d is the default and so cannot have a condition.") % {"n": j + 1}, tpath))
+                problems.append(
+                    Problem(
+                        "default_with_guard",
+                        _("Transition %(n)d is the default and so cannot have a condition.") % {"n": j + 1},
+                        tpath,
+                    )
+                )
 
     for key, index in keys.items():
         step = steps[index]
@@ -146,10 +233,20 @@ def check_flow(
         spath = f"{path}.steps[{index}]"
         if step.get("kind") == StepKind.END:
             if out:
-                problems.append(Problem("end_has_exit", _("End step %(key)r must not lead anywhere.") % {"key": key}, spath))
+                problems.append(
+                    Problem(
+                        "end_has_exit", _("End step %(key)r must not lead anywhere.") % {"key": key}, spath
+                    )
+                )
             continue
         if not out:
-            problems.append(Problem("dead_end", _("Step %(key)r leads nowhere; every step except an end needs a way out.") % {"key": key}, spath))
+            problems.append(
+                Problem(
+                    "dead_end",
+                    _("Step %(key)r leads nowhere; every step except an end needs a way out.") % {"key": key},
+                    spath,
+                )
+            )
             continue
         defaults = [tr for _j, tr in out if not (tr.get("guard") or "").strip()]
         if len(out) > 1 or defaults != [tr for _j, tr in out]:
@@ -157,19 +254,34 @@ def check_flow(
                 problems.append(
                     Problem(
                         "branch_default",
-                        _("Branch at step %(key)r needs exactly one default way (without a condition); it has %(n)d.") % {"key": key, "n": len(defaults)},
+                        _(
+                            "Branch at step %(key)r needs exactly one default way (without a condition); it has %(n)d."
+                        )
+                        % {"key": key, "n": len(defaults)},
                         spath,
                     )
                 )
             priorities = [tr.get("priority", 0) for _j, tr in out if (tr.get("guard") or "").strip()]
             if len(priorities) != len(set(priorities)):
-                problems.append(Problem("branch_priority", _("Conditions at step %(key)r need distinct priorities.") % {"key": key}, spath))
+                problems.append(
+                    Problem(
+                        "branch_priority",
+                        _("Conditions at step %(key)r need distinct priorities.") % {"key": key},
+                        spath,
+                    )
+                )
 
     if start in keys:
         reachable = _walk(start, {k: [tr["to"] for _j, tr in v] for k, v in outgoing.items()})
         for key, index in keys.items():
             if key not in reachable:
-                problems.append(Problem("unreachable", _("Step %(key)r cannot be reached from the start.") % {"key": key}, f"{path}.steps[{index}]"))
+                problems.append(
+                    Problem(
+                        "unreachable",
+                        _("Step %(key)r cannot be reached from the start.") % {"key": key},
+                        f"{path}.steps[{index}]",
+                    )
+                )
         reverse: dict[str, list[str]] = defaultdict(list)
         for src, out in outgoing.items():
             for _j, tr in out:
@@ -179,8 +291,19 @@ def check_flow(
         for end in ends:
             can_finish |= _walk(end, reverse)
         for key, index in keys.items():
-            if key in reachable and key not in can_finish and steps[index].get("kind") != StepKind.END and outgoing.get(key):
-                problems.append(Problem("no_path_to_end", _("From step %(key)r no path reaches an end.") % {"key": key}, f"{path}.steps[{index}]"))
+            if (
+                key in reachable
+                and key not in can_finish
+                and steps[index].get("kind") != StepKind.END
+                and outgoing.get(key)
+            ):
+                problems.append(
+                    Problem(
+                        "no_path_to_end",
+                        _("From step %(key)r no path reaches an end.") % {"key": key},
+                        f"{path}.steps[{index}]",
+                    )
+                )
     return problems
 
 
@@ -197,16 +320,48 @@ def _walk(start: str, edges: dict[str, list[str]]) -> set[str]:
 
 def _check_vote(vote: Any, key: str, vpath: str) -> list[Problem]:
     if not isinstance(vote, dict):
-        return [Problem("vote_rule_required", _("Vote step %(key)r needs a vote rule (body, quorum, threshold).") % {"key": key}, vpath)]
+        return [
+            Problem(
+                "vote_rule_required",
+                _("Vote step %(key)r needs a vote rule (body, quorum, threshold).") % {"key": key},
+                vpath,
+            )
+        ]
     problems = []
     if vote.get("body") not in VoteBody.values:
-        problems.append(Problem("vote_body", _("Vote step %(key)r names an unknown body %(body)r.") % {"key": key, "body": vote.get("body")}, f"{vpath}.body"))
+        problems.append(
+            Problem(
+                "vote_body",
+                _("Vote step %(key)r names an unknown body %(body)r.")
+                % {"key": key, "body": vote.get("body")},
+                f"{vpath}.body",
+            )
+        )
     for field in ("quorum", "threshold"):
         if parse_fraction(vote.get(field)) is None:
-            problems.append(Problem("vote_fraction", _("%(field)s of step %(key)r must be a fraction such as 2/3.") % {"field": field, "key": key}, f"{vpath}.{field}"))
+            problems.append(
+                Problem(
+                    "vote_fraction",
+                    _("%(field)s of step %(key)r must be a fraction such as 2/3.")
+                    % {"field": field, "key": key},
+                    f"{vpath}.{field}",
+                )
+            )
     for field in ("quorum_rule", "threshold_rule"):
         if vote.get(field) not in CompareRule.values:
-            problems.append(Problem("vote_rule", _("%(field)s of step %(key)r must be gt or gte.") % {"field": field, "key": key}, f"{vpath}.{field}"))
+            problems.append(
+                Problem(
+                    "vote_rule",
+                    _("%(field)s of step %(key)r must be gt or gte.") % {"field": field, "key": key},
+                    f"{vpath}.{field}",
+                )
+            )
     if vote.get("threshold_base") not in VoteBase.values:
-        problems.append(Problem("vote_base", _("threshold_base of step %(key)r must be expected or present.") % {"key": key}, f"{vpath}.threshold_base"))
+        problems.append(
+            Problem(
+                "vote_base",
+                _("threshold_base of step %(key)r must be expected or present.") % {"key": key},
+                f"{vpath}.threshold_base",
+            )
+        )
     return problems

@@ -55,7 +55,9 @@ def check_guard(expression: str, variables: dict[str, str], params: dict[str, st
     ``params`` maps parameter keys to their kinds (int/decimal/days), reachable as ``params.key``.
     """
     if len(expression) > MAX_GUARD_LENGTH:
-        return GuardProblem("guard_too_long", _("The condition is longer than %(n)d characters.") % {"n": MAX_GUARD_LENGTH})
+        return GuardProblem(
+            "guard_too_long", _("The condition is longer than %(n)d characters.") % {"n": MAX_GUARD_LENGTH}
+        )
     try:
         program = _compile(expression)
     except (ValueError, RuntimeError) as exc:
@@ -67,7 +69,8 @@ def check_guard(expression: str, variables: dict[str, str], params: dict[str, st
     if unknown:
         return GuardProblem(
             "guard_unknown_variable",
-            _("The condition uses %(names)s, which the item does not declare.") % {"names": ", ".join(unknown)},
+            _("The condition uses %(names)s, which the item does not declare.")
+            % {"names": ", ".join(unknown)},
         )
     for key in _param_keys(expression):
         if key not in params:
@@ -85,10 +88,16 @@ def check_guard(expression: str, variables: dict[str, str], params: dict[str, st
         context["params"] = param_sample
         try:
             result = program.execute(context)
-        except Exception as exc:  # noqa: BLE001 - any evaluation failure is a type error for the official
-            return GuardProblem("guard_type", _("The condition does not type-check: %(err)s") % {"err": str(exc).split(".")[0]})
+        except Exception as exc:
+            return GuardProblem(
+                "guard_type",
+                _("The condition does not type-check: %(err)s") % {"err": str(exc).split(".")[0]},
+            )
         if not isinstance(result, bool):
-            return GuardProblem("guard_not_boolean", _("The condition must be true or false, not %(value)r.") % {"value": result})
+            return GuardProblem(
+                "guard_not_boolean",
+                _("The condition must be true or false, not %(value)r.") % {"value": result},
+            )
     return None
 
 
@@ -114,4 +123,6 @@ def _param_keys(expression: str) -> set[str]:
 def _comprehension_names(expression: str) -> set[str]:
     import re
 
-    return set(re.findall(r"\.(?:all|exists|exists_one|map|filter)\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*,", expression))
+    return set(
+        re.findall(r"\.(?:all|exists|exists_one|map|filter)\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*,", expression)
+    )

@@ -20,25 +20,34 @@ from .vocab import (
     ParamKind,
     RiskLevel,
     StepKind,
-    VarType,
     VoteBase,
     VoteBody,
 )
 
 
 class Catalog(models.Model):
-    owner = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="catalogs", verbose_name=_("owner"))
+    owner = models.ForeignKey(
+        "regions.Region", on_delete=models.PROTECT, related_name="catalogs", verbose_name=_("owner")
+    )
     code = models.CharField(_("code"), max_length=40)
     name = models.CharField(_("name"), max_length=200)
     version = models.PositiveIntegerField(_("edition"))
     description = models.TextField(_("description"), blank=True)
-    status = models.CharField(_("status"), max_length=10, choices=CatalogStatus.choices, default=CatalogStatus.DRAFT)
+    status = models.CharField(
+        _("status"), max_length=10, choices=CatalogStatus.choices, default=CatalogStatus.DRAFT
+    )
     risk_matrix = models.JSONField(_("risk matrix"))
-    based_on = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("based on"))
+    based_on = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("based on")
+    )
     content_hash = models.CharField(_("content hash"), max_length=64, blank=True)
-    created_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    published_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    published_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     retired_at = models.DateTimeField(_("retired at"), null=True, blank=True)
 
@@ -51,7 +60,9 @@ class Catalog(models.Model):
             models.UniqueConstraint(
                 fields=["owner", "code"], condition=Q(status="published"), name="one_published_edition"
             ),
-            models.UniqueConstraint(fields=["owner", "code"], condition=Q(status="draft"), name="one_draft_edition"),
+            models.UniqueConstraint(
+                fields=["owner", "code"], condition=Q(status="draft"), name="one_draft_edition"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -63,7 +74,9 @@ class Catalog(models.Model):
 
 
 class PowerItem(models.Model):
-    catalog = models.ForeignKey(Catalog, on_delete=models.CASCADE, related_name="items", verbose_name=_("catalog"))
+    catalog = models.ForeignKey(
+        Catalog, on_delete=models.CASCADE, related_name="items", verbose_name=_("catalog")
+    )
     code = models.CharField(_("code"), max_length=40)
     name = models.CharField(_("name"), max_length=200)
     group = models.CharField(_("group"), max_length=20, choices=ItemGroup.choices)
@@ -101,7 +114,9 @@ class ItemParameter(models.Model):
     minimum = models.DecimalField(_("minimum"), max_digits=14, decimal_places=2, null=True, blank=True)
     maximum = models.DecimalField(_("maximum"), max_digits=14, decimal_places=2, null=True, blank=True)
     unit = models.CharField(_("unit"), max_length=20, blank=True)
-    override = models.CharField(_("who may adjust"), max_length=10, choices=OverrideLevel.choices, default=OverrideLevel.NONE)
+    override = models.CharField(
+        _("who may adjust"), max_length=10, choices=OverrideLevel.choices, default=OverrideLevel.NONE
+    )
     illustrative = models.BooleanField(_("illustrative default"), default=True)
     position = models.PositiveIntegerField(default=0)
 
@@ -258,7 +273,9 @@ class Adoption(models.Model):
 
     region = models.OneToOneField("regions.Region", on_delete=models.PROTECT, related_name="adoption")
     catalog = models.ForeignKey(Catalog, on_delete=models.PROTECT, related_name="adoptions")
-    adopted_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    adopted_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     adopted_at = models.DateTimeField(_("adopted at"), auto_now_add=True)
 
     class Meta:
@@ -275,7 +292,9 @@ class ParameterOverride(models.Model):
     key = models.CharField(_("parameter"), max_length=40)
     value = models.DecimalField(_("value"), max_digits=14, decimal_places=2)
     reason = models.CharField(_("reason"), max_length=500)
-    set_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    set_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     set_at = models.DateTimeField(_("set at"), auto_now=True)
 
     class Meta:

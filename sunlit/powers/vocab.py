@@ -41,7 +41,10 @@ class VoteBody(models.TextChoices):
     BRANCH_COMMITTEE = "branch_committee", _("Party branch committee")  # 支委会
     TWO_COMMITTEES = "two_committees", _("Joint two-committee meeting")  # 两委联席会
     PARTY_MEMBERS = "party_members", _("Party members' assembly")  # 党员大会
-    VILLAGER_REPRESENTATIVES = "villager_representatives", _("Villager representatives' meeting")  # 村民代表会议
+    VILLAGER_REPRESENTATIVES = (
+        "villager_representatives",
+        _("Villager representatives' meeting"),
+    )  # 村民代表会议
     VILLAGERS_MEETING = "villagers_meeting", _("Villagers' meeting")  # 村民会议
     SUPERVISION_COMMITTEE = "supervision_committee", _("Village supervision committee")  # 村监委
     FINANCE_GROUP = "finance_group", _("Democratic finance group")  # 民主理财小组

@@ -29,10 +29,17 @@ def normalize_code(raw: str) -> str | None:
 def code_level_problem(code: str, level: RegionLevel) -> str | None:
     digits = CODE_DIGITS[level]
     if set(code[digits:]) - {"0"}:
-        return _("A %(level)s code has only its first %(n)d digits set.") % {"level": level.label, "n": digits}
+        return _("A %(level)s code has only its first %(n)d digits set.") % {
+            "level": level.label,
+            "n": digits,
+        }
     previous = {2: 0, 4: 2, 6: 4, 9: 6, 12: 9}[digits]
     if previous and set(code[previous:digits]) == {"0"}:
-        return _("A %(level)s code must set digits %(a)d–%(b)d.") % {"level": level.label, "a": previous + 1, "b": digits}
+        return _("A %(level)s code must set digits %(a)d–%(b)d.") % {
+            "level": level.label,
+            "a": previous + 1,
+            "b": digits,
+        }
     return None
 
 
@@ -54,7 +61,9 @@ def region_create(*, code: str, name: str, level: RegionLevel | str, parent: Reg
     level = RegionLevel(level)
     normalized = normalize_code(code)
     if normalized is None:
-        raise ValidationFailed(_("Malformed division code."), fields={"code": [_("Malformed division code.")]})
+        raise ValidationFailed(
+            _("Malformed division code."), fields={"code": [_("Malformed division code.")]}
+        )
     problem = code_level_problem(normalized, level)
     if problem:
         raise ValidationFailed(problem, fields={"code": [problem]})
@@ -69,12 +78,18 @@ def region_create(*, code: str, name: str, level: RegionLevel | str, parent: Reg
         msg = _("A region with this code already exists.")
         raise ValidationFailed(msg, code="duplicate", fields={"code": [msg]})
     return Region.objects.create(
-        code=normalized, name=name.strip(), level=level, parent=parent, path=_path_for(parent, normalized),
+        code=normalized,
+        name=name.strip(),
+        level=level,
+        parent=parent,
+        path=_path_for(parent, normalized),
         depth=LEVEL_DEPTH[level],
     )
 
 
-def regions_import(*, source: bytes | str | Path | IO[bytes], filename: str = "", update_names: bool = True) -> dict:
+def regions_import(
+    *, source: bytes | str | Path | IO[bytes], filename: str = "", update_names: bool = True
+) -> dict:
     """Import regions from CSV/XLSX (columns: code, name, level, parent_code).
 
     Rows may come in any order; parents may be in the file or already in the database. Existing
@@ -96,7 +111,9 @@ def regions_import(*, source: bytes | str | Path | IO[bytes], filename: str = ""
         level_raw = row.get("level")
         name = row.get("name")
         if code is None:
-            errors.append(RowError(row.line, _("Malformed division code %(code)r.") % {"code": row.get("code")}, "code"))
+            errors.append(
+                RowError(row.line, _("Malformed division code %(code)r.") % {"code": row.get("code")}, "code")
+            )
             continue
         if level_raw not in RegionLevel.values:
             errors.append(
@@ -118,7 +135,11 @@ def regions_import(*, source: bytes | str | Path | IO[bytes], filename: str = ""
             continue
         if code in pending:
             errors.append(
-                RowError(row.line, _("Duplicate code; first seen on line %(line)d.") % {"line": pending[code].line}, "code")
+                RowError(
+                    row.line,
+                    _("Duplicate code; first seen on line %(line)d.") % {"line": pending[code].line},
+                    "code",
+                )
             )
             continue
         parent_code = normalize_code(row.get("parent_code")) if row.get("parent_code") else None
@@ -127,7 +148,12 @@ def regions_import(*, source: bytes | str | Path | IO[bytes], filename: str = ""
             continue
         pending[code] = _Pending(row.line, code, name, level, parent_code)
 
-    existing = {r.code: r for r in Region.objects.filter(code__in=set(pending) | {p.parent_code for p in pending.values() if p.parent_code})}
+    existing = {
+        r.code: r
+        for r in Region.objects.filter(
+            code__in=set(pending) | {p.parent_code for p in pending.values() if p.parent_code}
+        )
+    }
     for item in pending.values():
         depth = LEVEL_DEPTH[item.level]
         if depth == 0:
@@ -135,15 +161,33 @@ def regions_import(*, source: bytes | str | Path | IO[bytes], filename: str = ""
                 errors.append(RowError(item.line, _("A province has no parent."), "parent_code"))
             continue
         if not item.parent_code:
-            errors.append(RowError(item.line, _("A parent code is required below province level."), "parent_code"))
+            errors.append(
+                RowError(item.line, _("A parent code is required below province level."), "parent_code")
+            )
             continue
-        parent_level = pending[item.parent_code].level if item.parent_code in pending else (
-            RegionLevel(existing[item.parent_code].level) if item.parent_code in existing else None
+        parent_level = (
+            pending[item.parent_code].level
+            if item.parent_code in pending
+            else (RegionLevel(existing[item.parent_code].level) if item.parent_code in existing else None)
         )
         if parent_level is None:
-            errors.append(RowError(item.line, _("Parent %(code)s is neither in the file nor in the system.") % {"code": item.parent_code}, "parent_code"))
+            errors.append(
+                RowError(
+                    item.line,
+                    _("Parent %(code)s is neither in the file nor in the system.")
+                    % {"code": item.parent_code},
+                    "parent_code",
+                )
+            )
         elif LEVEL_DEPTH[parent_level] != depth - 1:
-            errors.append(RowError(item.line, _("The parent must be one level above (%(level)s).") % {"level": LEVEL_ORDER[depth - 1].label}, "parent_code"))
+            errors.append(
+                RowError(
+                    item.line,
+                    _("The parent must be one level above (%(level)s).")
+                    % {"level": LEVEL_ORDER[depth - 1].label},
+                    "parent_code",
+                )
+            )
         elif not item.code.startswith(item.parent_code[: CODE_DIGITS[parent_level]]):
             errors.append(RowError(item.line, _("The code does not start with its parent's code."), "code"))
         if item.code in existing and existing[item.code].level != item.level:
@@ -163,8 +207,12 @@ def regions_import(*, source: bytes | str | Path | IO[bytes], filename: str = ""
                 continue
             parent = existing.get(item.parent_code) if item.parent_code else None
             region = Region.objects.create(
-                code=item.code, name=item.name, level=item.level, parent=parent,
-                path=_path_for(parent, item.code), depth=LEVEL_DEPTH[item.level],
+                code=item.code,
+                name=item.name,
+                level=item.level,
+                parent=parent,
+                path=_path_for(parent, item.code),
+                depth=LEVEL_DEPTH[item.level],
             )
             existing[item.code] = region
             created += 1
