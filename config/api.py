@@ -43,3 +43,14 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return api.create_response(
         request, {"code": "http_error", "message": str(exc), "fields": {}}, status=exc.status_code
     )
+
+
+def _mount() -> None:
+    from sunlit.powers.api import router as powers_router
+    from sunlit.regions.api import router as regions_router
+
+    api.add_router("", regions_router)
+    api.add_router("", powers_router)
+
+
+_mount()

@@ -20,7 +20,12 @@ class CalendarOverride(models.Model):
     is_working_day = models.BooleanField(_("is a working day"))
     reason = models.CharField(_("reason"), max_length=200)
     created_by = models.ForeignKey(
-        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("created by")
+        "accounts.User",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 

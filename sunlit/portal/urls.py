@@ -5,4 +5,10 @@ from . import views
 app_name = "portal"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("r/<str:code>/", views.region_page, name="region"),
+    path("r/<str:code>/items/<str:item_code>/", views.village_item, name="village_item"),
+    path("geo/<str:code>.json", views.geo, name="geo"),
+    path("catalogs/<int:catalog_id>/", views.catalog_page, name="catalog"),
+    path("catalogs/<int:catalog_id>/items/<int:item_id>/", views.catalog_item, name="catalog_item"),
+    path("catalogs/<int:catalog_id>/heatmap/", views.heatmap, name="heatmap"),
 ]

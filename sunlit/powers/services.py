@@ -477,6 +477,9 @@ def adoption_set(*, actor: User | None, region: Region, catalog: Catalog) -> Ado
     _require(actor, Perm.CATALOG_ADOPT, region)
     if region.level not in (RegionLevel.TOWNSHIP, RegionLevel.VILLAGE):
         raise ValidationFailed(_("Only townships and villages adopt a catalog."), code="wrong_level")
+    catalog = (
+        Catalog.objects.select_for_update().select_related("owner").get(pk=catalog.pk)
+    )  # status as of now
     if catalog.status != CatalogStatus.PUBLISHED:
         raise ValidationFailed(_("Only a published edition can be adopted."), code="not_published")
     if not region.path.startswith(catalog.owner.path) or region.pk == catalog.owner_id:

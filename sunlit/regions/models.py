@@ -10,7 +10,13 @@ class RegionLevel(models.TextChoices):
     VILLAGE = "village", _("Village")  # 村/社区
 
 
-LEVEL_ORDER = [RegionLevel.PROVINCE, RegionLevel.CITY, RegionLevel.COUNTY, RegionLevel.TOWNSHIP, RegionLevel.VILLAGE]
+LEVEL_ORDER = [
+    RegionLevel.PROVINCE,
+    RegionLevel.CITY,
+    RegionLevel.COUNTY,
+    RegionLevel.TOWNSHIP,
+    RegionLevel.VILLAGE,
+]
 LEVEL_DEPTH = {level: depth for depth, level in enumerate(LEVEL_ORDER)}
 # Significant digits of the 12-digit statistical division code at each level (GB/T 2260 + township + village).
 CODE_DIGITS = {
@@ -33,7 +39,12 @@ class Region(models.Model):
     name = models.CharField(_("name"), max_length=100)
     level = models.CharField(_("level"), max_length=10, choices=RegionLevel.choices)
     parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("parent")
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("parent"),
     )
     path = models.CharField(max_length=80, db_index=True, editable=False)
     depth = models.PositiveSmallIntegerField(editable=False)
