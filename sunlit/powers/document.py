@@ -532,6 +532,14 @@ def _link_risks(ctx: _Ctx, item: dict, path: str) -> None:
         step["risks"] = by_step.get(step["key"], []) + unknown
 
 
+def normalize_item(raw: Any, matrix: dict | None = None) -> tuple[dict, list[Problem]]:
+    """Normalize one item on its own (the flow editor's live preview)."""
+    ctx = _Ctx()
+    matrix = matrix or normalize_risk_matrix(ctx, None, "")
+    item = _item(ctx, raw, "item", matrix)
+    return item, ctx.problems
+
+
 def _check_param_bounds(ctx: _Ctx, param: dict, path: str) -> None:
     values = {k: Decimal(param[k]) for k in ("default", "min", "max") if param[k] is not None}
     if param["kind"] in (ParamKind.INT, ParamKind.DAYS):
