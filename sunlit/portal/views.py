@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 
 from sunlit.accounts.roles import Role
 from sunlit.core.errors import NotFound
+from sunlit.core.numbers import format_decimal
 from sunlit.powers import selectors as catalog
 from sunlit.powers.mermaid import flow_to_mermaid
 from sunlit.powers.models import RiskPoint
@@ -109,7 +110,7 @@ def _days(number, param, params, item) -> str:
             return params[param].display
         for p in item.parameters.all():
             if p.key == param:
-                return _("%(value)s (county default)") % {"value": p.default.normalize()}
+                return _("%(value)s (county default)") % {"value": format_decimal(p.default)}
         return "?"
     return "" if number is None else str(number)
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import File, Form, Router, Schema
+from django.utils.translation import gettext as _
+from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.security import django_auth
 
 from sunlit.accounts.roles import Perm
-from sunlit.core.errors import NotFound
+from sunlit.core.errors import NotFound, ValidationFailed
+from sunlit.core.numbers import format_decimal
 from sunlit.regions.selectors import region_get
 
 from . import selectors, services
@@ -109,6 +112,21 @@ def _public_or_staff(request: HttpRequest, catalog_id: int) -> Catalog:
         raise
 
 
+# Declared before /catalogs/{catalog_id} so the literal path wins.
+@router.post(
+    "/catalogs/import",
+    response={201: CatalogOut},
+    auth=django_auth,
+    summary="Import a YAML/XLSX file as a draft",
+)
+def catalog_import(request: HttpRequest, owner: Form[str], file: File[UploadedFile]):
+    region = region_get(owner)
+    catalog = services.catalog_import(
+        actor=request.user, owner=region, source=file.read(), filename=file.name or ""
+    )
+    return Status(201, catalog)
+
+
 @router.get(
     "/catalogs",
     response=list[CatalogOut],
@@ -184,9 +202,9 @@ def village_item(request: HttpRequest, code: str, item_code: str):
             "label": p.label,
             "kind": p.kind,
             "value": p.display,
-            "default": str(p.default.normalize()),
-            "min": None if p.minimum is None else str(p.minimum.normalize()),
-            "max": None if p.maximum is None else str(p.maximum.normalize()),
+            "default": format_decimal(p.default),
+            "min": None if p.minimum is None else format_decimal(p.minimum),
+            "max": None if p.maximum is None else format_decimal(p.maximum),
             "unit": p.unit,
             "source": p.source,
         }
@@ -201,36 +219,29 @@ def village_item(request: HttpRequest, code: str, item_code: str):
 # --- writes -----------------------------------------------------------------------------------------
 
 
-@router.post(
-    "/catalogs/import",
-    response={201: CatalogOut},
-    auth=django_auth,
-    summary="Import a YAML/XLSX file as a draft",
-)
-def catalog_import(request: HttpRequest, owner: Form[str], file: File[UploadedFile]):
-    region = region_get(owner)
-    catalog = services.catalog_import(
-        actor=request.user, owner=region, source=file.read(), filename=file.name or ""
-    )
-    return 201, catalog
-
-
 @router.post("/catalogs/{catalog_id}/drafts", response={201: CatalogOut}, auth=django_auth)
 def catalog_new_draft(request: HttpRequest, catalog_id: int):
     catalog = selectors.access_catalog(request.user, catalog_id, perm=Perm.CATALOG_MANAGE)
-    return 201, services.catalog_new_draft(actor=request.user, catalog=catalog)
+    return Status(201, services.catalog_new_draft(actor=request.user, catalog=catalog))
 
 
 @router.delete("/catalogs/{catalog_id}", response={204: None}, auth=django_auth)
 def catalog_discard(request: HttpRequest, catalog_id: int):
     catalog = selectors.access_catalog(request.user, catalog_id, perm=Perm.CATALOG_MANAGE)
     services.catalog_discard_draft(actor=request.user, catalog=catalog)
-    return 204, None
+    return Status(204, None)
 
 
 @router.put("/catalogs/{catalog_id}/items/{item_code}", response=SaveOut, auth=django_auth)
-def item_put(request: HttpRequest, catalog_id: int, item_code: str, payload: dict[str, Any]):
+def item_put(request: HttpRequest, catalog_id: int, item_code: str):
+    """Body: the item as a document (see docs/catalog-format.md)."""
     catalog = selectors.access_catalog(request.user, catalog_id, perm=Perm.CATALOG_MANAGE)
+    try:
+        payload = json.loads(request.body or b"null")
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationFailed(_("The body is not valid JSON."), code="invalid_json") from None
+    if not isinstance(payload, dict):
+        raise ValidationFailed(_("The body must be a JSON object describing the item."), code="invalid_json")
     item = catalog.items.filter(code=item_code).first()
     result = services.item_replace(actor=request.user, catalog=catalog, item_doc=payload, item=item)
     return {"item_id": result.item.pk, "problems": [p.as_dict() for p in result.problems]}
@@ -243,7 +254,7 @@ def item_delete(request: HttpRequest, catalog_id: int, item_code: str):
     if item is None:
         raise NotFound()
     services.item_delete(actor=request.user, item=item)
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/catalogs/{catalog_id}/publish", response=PublishOut, auth=django_auth)
@@ -278,11 +289,11 @@ def override_put(request: HttpRequest, code: str, item_code: str, key: str, payl
         value=payload.value,
         reason=payload.reason,
     )
-    return {"item_code": override.item_code, "key": override.key, "value": str(override.value.normalize())}
+    return {"item_code": override.item_code, "key": override.key, "value": format_decimal(override.value)}
 
 
 @router.delete("/regions/{code}/overrides/{item_code}/{key}", auth=django_auth, response={204: None})
 def override_delete(request: HttpRequest, code: str, item_code: str, key: str):
     region = region_get(code)
     services.override_clear(actor=request.user, region=region, item_code=item_code, key=key)
-    return 204, None
+    return Status(204, None)

@@ -18,6 +18,7 @@ import rfc8785
 from django.utils.translation import gettext as _
 
 from sunlit.accounts.roles import is_known_role
+from sunlit.core.numbers import format_decimal
 
 from .flowcheck import Problem, check_flow, param_ref
 from .vocab import (
@@ -119,12 +120,6 @@ def _decimal(ctx: _Ctx, value: Any, path: str, *, allow_none: bool = True) -> st
         ctx.add("number", _("Expected a finite number below one trillion."), path)
         return None
     return format_decimal(number)
-
-
-def format_decimal(number: Decimal | int | str) -> str:
-    number = Decimal(str(number))
-    text = format(number.quantize(Decimal("0.01")), "f")
-    return text[:-3] if text.endswith(".00") else text.rstrip("0") if "." in text else text
 
 
 def _list_of_text(ctx: _Ctx, value: Any, path: str) -> list[str]:

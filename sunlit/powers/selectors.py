@@ -12,9 +12,10 @@ from sunlit.accounts.models import User
 from sunlit.accounts.permissions import has_perm, scopes_for
 from sunlit.accounts.roles import Perm
 from sunlit.core.errors import NotFound
+from sunlit.core.numbers import format_decimal
 from sunlit.regions.models import Region, RegionLevel
 
-from .document import FORMAT, format_decimal
+from .document import FORMAT
 from .models import (
     Adoption,
     Catalog,

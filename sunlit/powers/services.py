@@ -21,6 +21,7 @@ from sunlit.accounts.models import User
 from sunlit.accounts.permissions import has_perm
 from sunlit.accounts.roles import Perm
 from sunlit.core.errors import Conflict, NotFound, ValidationFailed
+from sunlit.core.numbers import format_decimal
 from sunlit.core.tabular import ImportRejected, read_bytes
 from sunlit.regions.models import Region, RegionLevel
 
@@ -516,12 +517,12 @@ def _override_problem(param: ItemParameter, region: Region, value: Decimal) -> s
     if param.minimum is not None and value < param.minimum:
         return _("%(label)s may not be below %(min)s") % {
             "label": param.label,
-            "min": param.minimum.normalize(),
+            "min": format_decimal(param.minimum),
         }
     if param.maximum is not None and value > param.maximum:
         return _("%(label)s may not be above %(max)s") % {
             "label": param.label,
-            "max": param.maximum.normalize(),
+            "max": format_decimal(param.maximum),
         }
     return None
 

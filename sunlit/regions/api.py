@@ -45,9 +45,14 @@ def region_list(request: HttpRequest, parent: str | None = None):
 @router.get("/regions/{code}", response=RegionDetailOut)
 def region_detail(request: HttpRequest, code: str):
     region = selectors.region_get(code)
-    region.ancestors = selectors.region_ancestors(region, include_self=False)
-    region.children = list(selectors.region_children(region).select_related("parent"))
-    return region
+    return {
+        "code": region.code,
+        "name": region.name,
+        "level": region.level,
+        "parent_code": region.parent.code if region.parent_id else None,
+        "ancestors": selectors.region_ancestors(region, include_self=False),
+        "children": list(selectors.region_children(region).select_related("parent")),
+    }
 
 
 @router.post("/regions/import", response=ImportResultOut, auth=django_auth)
