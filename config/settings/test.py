@@ -1,6 +1,7 @@
 """Settings for the test suite: fast hashing, in-memory-ish storage, tasks run immediately."""
 
 import tempfile
+from pathlib import Path
 
 from .base import *  # noqa: F403
 
@@ -12,3 +13,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 LANGUAGE_CODE = "zh-hans"
+
+# A file-backed SQLite test database (not the shared in-memory one) so WAL, busy timeouts and
+# IMMEDIATE transactions behave as in production, and concurrency tests are meaningful.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(Path(tempfile.mkdtemp(prefix="sunlit-test-db-")) / "test.sqlite3")
+    }  # noqa: F405
