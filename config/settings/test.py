@@ -4,6 +4,7 @@ import tempfile
 from pathlib import Path
 
 from .base import *  # noqa: F403
+from .base import DATABASES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed in tests only
 MEDIA_ROOT = tempfile.mkdtemp(prefix="sunlit-media-")
@@ -16,7 +17,7 @@ LANGUAGE_CODE = "zh-hans"
 
 # A file-backed SQLite test database (not the shared in-memory one) so WAL, busy timeouts and
 # IMMEDIATE transactions behave as in production, and concurrency tests are meaningful.
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {
         "NAME": str(Path(tempfile.mkdtemp(prefix="sunlit-test-db-")) / "test.sqlite3")
-    }  # noqa: F405
+    }
