@@ -11,3 +11,14 @@ def num(value):
     if value is None or value == "":
         return ""
     return format_decimal(value)
+
+
+@register.simple_tag
+def calendar_warnings():
+    """Warnings for this year and next when the working-day calendar may be wrong."""
+    from django.utils import timezone
+
+    from sunlit.core.calendar import calendar_warning
+
+    year = timezone.localdate().year
+    return [w for w in (calendar_warning(year), calendar_warning(year + 1)) if w]

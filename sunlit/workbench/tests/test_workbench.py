@@ -216,3 +216,14 @@ def test_township_cannot_manage_other_township(client, tree, make_user, publishe
     url = reverse("workbench:region_catalog", args=[tree.other_township.code])
     assert client.get(url).status_code == 404
     assert client.post(url, {"action": "adopt", "catalog_id": published.pk}).status_code == 404
+
+
+def test_calendar_warning_is_visible_to_staff_for_an_uncovered_year(client, tree, make_user):
+    import time_machine
+
+    user = make_user(Role.COUNTY_DISCIPLINE, tree.county)
+    with time_machine.travel("2199-06-01 12:00:00+08:00", tick=False):
+        login(client, user)
+        body = client.get(reverse("workbench:home")).content.decode()
+    assert "calendar-warning" in body
+    assert "2199" in body
