@@ -19,7 +19,8 @@ def env_bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-DATA_DIR = Path(os.environ.get("SUNLIT_DATA_DIR", BASE_DIR / "var")).resolve()
+# Relative to the working directory, as documented: `./var` unless SUNLIT_DATA_DIR says otherwise.
+DATA_DIR = Path(os.environ.get("SUNLIT_DATA_DIR", "var")).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("SUNLIT_DEBUG", False)
@@ -50,6 +51,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "ninja",  # serves its bundled Swagger UI instead of loading one from outside
     "template_partials",
     "django_tasks",
     "django_tasks_db",
@@ -144,11 +146,8 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = DATA_DIR / "media"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if not DEBUG
-        else "django.contrib.staticfiles.storage.StaticFilesStorage"
-    },
+    # Production settings switch to the hashed, compressed manifest storage (needs collectstatic).
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
@@ -168,7 +167,7 @@ TASKS = {
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 8 * 3600
-CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the meta tag, not the cookie
+CSRF_COOKIE_HTTPONLY = True  # htmx posts whole forms, which carry the csrfmiddlewaretoken field
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -160,9 +160,9 @@ def read_tables(data: bytes, filename: str = "") -> dict[str, Table]:
 
 
 def _table_from_rows(sheet: str, rows: Iterable[Sequence[Any]], max_rows: int) -> Table:
-    iterator: Iterator[Sequence[Any]] = iter(rows)
+    iterator: Iterator[tuple[int, Sequence[Any]]] = enumerate(rows, start=1)
     header: Sequence[Any] | None = None
-    for raw in iterator:
+    for _line, raw in iterator:
         if any(_clean(v) for v in raw):
             header = raw
             break
@@ -172,7 +172,7 @@ def _table_from_rows(sheet: str, rows: Iterable[Sequence[Any]], max_rows: int) -
     while columns and not columns[-1]:
         columns.pop()
     table = Table(sheet=sheet, columns=columns)
-    for offset, raw in enumerate(iterator, start=2):
+    for offset, raw in iterator:
         values = [_clean(v) for v in raw]
         if not any(values):
             continue
@@ -222,8 +222,17 @@ def write_csv(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
+        writer.writerow(["" if v is None else _csv_safe(v) for v in row])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _csv_safe(value: Any) -> Any:
+    """Keep spreadsheet programs from running a text cell as a formula (CSV injection)."""
+    if not isinstance(value, str) or not value:
+        return value
+    if value[0] in ("=", "+", "@", "\t", "\r") or (value[0] == "-" and not value[1:2].isdigit()):
+        return "'" + value
+    return value
 
 
 def write_xlsx(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any]]]]) -> bytes:

@@ -491,14 +491,13 @@ def adoption_set(*, actor: User | None, region: Region, catalog: Catalog) -> Ado
     if adoption is None:
         return Adoption.objects.create(region=region, catalog=catalog, adopted_by=actor)
     if adoption.catalog_id != catalog.pk:
-        valid = {
-            (code, key)
-            for code, key in ItemParameter.objects.filter(item__catalog=catalog).values_list(
-                "item__code", "key"
-            )
+        params = {
+            (p.item.code, p.key): p
+            for p in ItemParameter.objects.filter(item__catalog=catalog).select_related("item")
         }
         for override in adoption.overrides.all():
-            if (override.item_code, override.key) not in valid:
+            param = params.get((override.item_code, override.key))
+            if param is None or _override_problem(param, region, override.value):
                 override.delete()
         adoption.catalog = catalog
         adoption.adopted_by = actor
