@@ -189,3 +189,21 @@ def test_heatmap_counts_every_risk(published):
     assert heat.total == 3
     assert heat.counts[2][2] == 1  # R1 of PA-03: likelihood 3, impact 3
     assert heat.by_level["high"] == 1
+
+
+def test_switching_edition_drops_local_values_now_out_of_bounds(tree, published):
+    services.adoption_set(actor=None, region=tree.township, catalog=published)
+    services.override_set(
+        actor=None, region=tree.township, item_code="PA-03", key="tier_amount", value="150000", reason="山区"
+    )
+    services.override_set(
+        actor=None, region=tree.township, item_code="PA-03", key="notice_days", value="6", reason="赶集"
+    )
+    narrower = small_document()
+    narrower["catalog"]["code"] = "city"
+    narrower["items"][0]["parameters"][0]["max"] = "100000"  # 150000 no longer allowed
+    city_catalog = services.catalog_import(actor=None, owner=tree.city, source=dump_yaml(narrower).encode())
+    services.catalog_publish(actor=None, catalog=city_catalog)
+    services.adoption_set(actor=None, region=tree.township, catalog=city_catalog)
+    kept = {(o.key, str(o.value)) for o in ParameterOverride.objects.all()}
+    assert kept == {("notice_days", "6.00")}
