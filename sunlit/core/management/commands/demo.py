@@ -1,0 +1,132 @@
+"""``sunlit demo``: migrate, load the deterministic demo data set, print the logins, serve."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from django.core.management import call_command
+from django.utils.translation import gettext as _
+
+from sunlit.accounts.roles import Role
+from sunlit.core.demo import DEFAULT_SEED, DEMO_PASSWORD, SCALES, DemoReport, demo_load
+from sunlit.core.management.base import SunlitCommand
+from sunlit.core.management.commands.serve import DEFAULT_BIND, base_url
+from sunlit.regions.models import LEVEL_DEPTH, RegionLevel
+from sunlit.regions.selectors import region_ancestors
+
+COUNTY_DEPTH = LEVEL_DEPTH[RegionLevel.COUNTY]
+
+
+class Command(SunlitCommand):
+    help = (
+        "Migrate the database, load the deterministic demo data set (Xinyang regions, generated "
+        "townships and villages, the standard catalog adopted by every township, a few local "
+        "parameter values and one staff login per role), print the logins and serve the site with a "
+        "task worker. Running it again reuses the data already loaded."
+    )
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(
+            "--scale",
+            choices=SCALES,
+            default="county",
+            help="county: 光山县, about 20 townships and 300 villages (default); city: all 10 Xinyang "
+            "counties, about 3,450 villages.",
+        )
+        parser.add_argument(
+            "--seed", type=int, default=DEFAULT_SEED, help="Random seed of the generated names and sizes."
+        )
+        parser.add_argument(
+            "--anomalies",
+            action="store_true",
+            help="Reserved: will plant irregularities for supervision to find once cases and "
+            "supervision exist. Currently adds nothing.",
+        )
+        parser.add_argument("--no-serve", action="store_true", help="Load the data and stop; do not serve.")
+        parser.add_argument(
+            "--bind", default=DEFAULT_BIND, help=f"Address to serve on (default {DEFAULT_BIND})."
+        )
+        parser.add_argument("--report-json", help=argparse.SUPPRESS)  # step timings, for `sunlit bench demo`
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        scale, seed = options["scale"], options["seed"]
+        self.stdout.write(
+            self.style.MIGRATE_HEADING(
+                _("Sunlit demo (scale %(scale)s, seed %(seed)d)") % {"scale": scale, "seed": seed}
+            )
+        )
+        started = time.perf_counter()
+        call_command("migrate", interactive=False, verbosity=0)
+        self._progress("migrate", _("database schema up to date"), time.perf_counter() - started)
+        if options["anomalies"]:
+            self.stdout.write(
+                self.style.WARNING(
+                    _(
+                        "--anomalies is reserved for later releases (cases, supervision); nothing extra is added."
+                    )
+                )
+            )
+
+        report = demo_load(scale=scale, seed=seed, progress=self._progress)
+        for note in report.notes:
+            self.stdout.write(self.style.WARNING(f"  {note}"))
+        if report.already_loaded:
+            self.stdout.write(
+                self.style.SUCCESS(_("The demo data set was already loaded; nothing was generated."))
+            )
+        else:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    _("Generated %(villages)d villages in %(townships)d townships in %(seconds).1f s.")
+                    % {"villages": report.villages, "townships": report.townships, "seconds": report.seconds}
+                )
+            )
+        if options["report_json"]:
+            Path(options["report_json"]).write_text(json.dumps(self._summary(report, scale, seed)))
+        self._print_logins(report, options["bind"])
+        if not options["no_serve"]:
+            call_command("serve", bind=options["bind"])
+
+    def _progress(self, step: str, detail: str, seconds: float) -> None:
+        self.stdout.write(f"  {step:<20} {detail:<50} {seconds:7.2f} s")
+
+    def _print_logins(self, report: DemoReport, bind: str) -> None:
+        self.stdout.write("")
+        self.stdout.write(
+            self.style.MIGRATE_HEADING(
+                _("Staff logins (the password of every account is %(password)s)")
+                % {"password": DEMO_PASSWORD}
+            )
+        )
+        for login in report.logins:
+            where = " ".join(r.name for r in region_ancestors(login.region) if r.depth >= COUNTY_DEPTH)
+            self.stdout.write(f"  {login.username:<22} {Role(login.role).label!s:<34} {where}")
+        url = base_url(bind)
+        self.stdout.write("")
+        self.stdout.write(self.style.MIGRATE_HEADING(_("Addresses")))
+        for label, path in (
+            (_("public portal"), "/"),
+            (_("staff workbench"), "/staff/"),
+            (_("API docs"), "/api/v1/docs"),
+        ):
+            self.stdout.write(f"  {label:<18} {url}{path}")
+
+    @staticmethod
+    def _summary(report: DemoReport, scale: str, seed: int) -> dict:
+        return {
+            "scale": scale,
+            "seed": seed,
+            "already_loaded": report.already_loaded,
+            "townships": report.townships,
+            "villages": report.villages,
+            "catalogs": report.catalogs,
+            "adoptions": report.adoptions,
+            "overrides": report.overrides,
+            "users_created": report.users_created,
+            "seconds": report.seconds,
+            "steps": [{"step": s, "detail": d, "seconds": t} for s, d, t in report.steps],
+        }
