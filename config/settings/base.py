@@ -36,6 +36,10 @@ if not SECRET_KEY:
         _key_file.chmod(0o600)
     SECRET_KEY = _key_file.read_text().strip()
 
+# Key files (ledger signing key, keyed-hash and encryption keys for personal data): outside the
+# database, backed up separately. See sunlit/core/keys.py and docs/operations.md.
+SUNLIT_KEYS_DIR = Path(os.environ.get("SUNLIT_KEYS_DIR", str(DATA_DIR / "keys"))).resolve()
+
 ALLOWED_HOSTS = [
     h.strip() for h in os.environ.get("SUNLIT_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h
 ]
@@ -58,7 +62,9 @@ INSTALLED_APPS = [
     "sunlit.core",
     "sunlit.regions",
     "sunlit.accounts",
+    "sunlit.people",
     "sunlit.powers",
+    "sunlit.cases",
     "sunlit.portal",
     "sunlit.workbench",
 ]
