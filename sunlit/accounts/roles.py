@@ -78,25 +78,40 @@ class Perm(models.TextChoices):
     USER_MANAGE = "user.manage", _("Create and deactivate user accounts")
     ROLE_ASSIGN = "role.assign", _("Grant and revoke roles; unlock accounts")
     AUDIT_VIEW = "audit.view", _("Read the audit and access logs")
+    CASE_VIEW = "case.view", _("See cases, their steps and documents")
+    CASE_OPERATE = "case.operate", _("Start cases and upload their documents")
+    CASE_TERMINATE = "case.terminate", _("Terminate a case with a recorded reason")
+    OBJECTION_HANDLE = "objection.handle", _("Answer objections to public notices")
+    SEAL_RECORD = "seal.record", _("Record seal use")
+    SEAL_APPROVE = "seal.approve", _("Approve seal use")
 
 
-_VILLAGE_BASE = {Perm.STAFF_VIEW, Perm.CATALOG_VIEW}
+_VILLAGE_BASE = {Perm.STAFF_VIEW, Perm.CATALOG_VIEW, Perm.CASE_VIEW}
+# Village cadres who run cases: start them, upload documents, record seal use.
+_VILLAGE_OPERATOR = _VILLAGE_BASE | {Perm.CASE_OPERATE, Perm.SEAL_RECORD}
+_TOWNSHIP_BASE = {Perm.STAFF_VIEW, Perm.CATALOG_VIEW, Perm.CASE_VIEW}
 ROLE_PERMS: dict[str, frozenset[str]] = {
-    Role.VILLAGE_SECRETARY: frozenset(_VILLAGE_BASE),
-    Role.VILLAGE_CHAIR: frozenset(_VILLAGE_BASE),
-    Role.VILLAGE_COMMITTEE: frozenset(_VILLAGE_BASE),
-    Role.VILLAGE_ACCOUNTANT: frozenset(_VILLAGE_BASE),
-    Role.VILLAGE_CLERK: frozenset(_VILLAGE_BASE),
+    Role.VILLAGE_SECRETARY: frozenset(
+        _VILLAGE_OPERATOR | {Perm.CASE_TERMINATE, Perm.OBJECTION_HANDLE, Perm.SEAL_APPROVE}
+    ),
+    Role.VILLAGE_CHAIR: frozenset(
+        _VILLAGE_OPERATOR | {Perm.CASE_TERMINATE, Perm.OBJECTION_HANDLE, Perm.SEAL_APPROVE}
+    ),
+    Role.VILLAGE_COMMITTEE: frozenset(_VILLAGE_OPERATOR),
+    Role.VILLAGE_ACCOUNTANT: frozenset(_VILLAGE_OPERATOR),
+    Role.VILLAGE_CLERK: frozenset(_VILLAGE_OPERATOR),
     Role.VILLAGE_SUPERVISOR: frozenset(_VILLAGE_BASE),
     Role.INTEGRITY_MONITOR: frozenset(_VILLAGE_BASE),
-    Role.TOWNSHIP_LEADER: frozenset({Perm.STAFF_VIEW, Perm.CATALOG_VIEW, Perm.CATALOG_ADOPT}),
-    Role.TOWNSHIP_DISCIPLINE: frozenset({Perm.STAFF_VIEW, Perm.CATALOG_VIEW, Perm.CATALOG_ADOPT}),
-    Role.TOWNSHIP_REVIEWER: frozenset({Perm.STAFF_VIEW, Perm.CATALOG_VIEW}),
-    Role.TOWNSHIP_LIAISON: frozenset({Perm.STAFF_VIEW, Perm.CATALOG_VIEW}),
-    Role.COUNTY_DISCIPLINE: frozenset(
-        {Perm.STAFF_VIEW, Perm.CATALOG_VIEW, Perm.CATALOG_MANAGE, Perm.CATALOG_ADOPT}
+    Role.TOWNSHIP_LEADER: frozenset(
+        _TOWNSHIP_BASE | {Perm.CATALOG_ADOPT, Perm.CASE_TERMINATE, Perm.OBJECTION_HANDLE}
     ),
-    Role.COUNTY_DEPARTMENT: frozenset({Perm.STAFF_VIEW, Perm.CATALOG_VIEW}),
+    Role.TOWNSHIP_DISCIPLINE: frozenset(_TOWNSHIP_BASE | {Perm.CATALOG_ADOPT, Perm.OBJECTION_HANDLE}),
+    Role.TOWNSHIP_REVIEWER: frozenset(_TOWNSHIP_BASE | {Perm.OBJECTION_HANDLE}),
+    Role.TOWNSHIP_LIAISON: frozenset(_TOWNSHIP_BASE),
+    Role.COUNTY_DISCIPLINE: frozenset(
+        {Perm.STAFF_VIEW, Perm.CATALOG_VIEW, Perm.CATALOG_MANAGE, Perm.CATALOG_ADOPT, Perm.CASE_VIEW}
+    ),
+    Role.COUNTY_DEPARTMENT: frozenset({Perm.STAFF_VIEW, Perm.CATALOG_VIEW, Perm.CASE_VIEW}),
     # 三员分立: each admin does one job and none of them touches business data.
     Role.SYSTEM_ADMIN: frozenset(
         {Perm.STAFF_VIEW, Perm.REGION_MANAGE, Perm.CALENDAR_MANAGE, Perm.USER_MANAGE}
