@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 from django.utils.translation import gettext_lazy as _
 
 
@@ -6,3 +7,8 @@ class CoreConfig(AppConfig):
     name = "sunlit.core"
     label = "core"
     verbose_name = _("Core")
+
+    def ready(self) -> None:
+        from .ledger_triggers import register_sqlite_function
+
+        connection_created.connect(register_sqlite_function, dispatch_uid="sunlit_ledger_sqlite_function")
