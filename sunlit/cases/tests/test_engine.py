@@ -126,7 +126,7 @@ def test_inputs_are_typed(kind, raw, value):
     ],
 )
 def test_bad_inputs_are_refused(kind, raw):
-    with pytest.raises(ValueError, match="."):
+    with pytest.raises(ValueError, match=r"."):
         engine.coerce_value(raw, kind)
 
 

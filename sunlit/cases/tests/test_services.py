@@ -59,7 +59,8 @@ def test_start_pins_flow_and_parameters_and_writes_the_ledger(tree, people, stan
     assert case.flow.item.code == "VS-01"
     assert case.parameters["notice_days"] == "7.00"
     assert current_key(case) == "apply"
-    assert len(case.tracking_no) == 18 and case.tracking_no[8] == "-"
+    assert len(case.tracking_no) == 18
+    assert case.tracking_no[8] == "-"
     assert kinds_since(before) == ["case.started"]
     event = AuditEvent.objects.get(seq=before)
     assert "张三" not in event.leaf.decode()  # the party's name enters the leaf only as a commitment
@@ -114,7 +115,8 @@ def test_dibao_walk_from_application_through_notice_objection_and_approval(
     with time_machine.travel(T0, tick=False) as clock:
         case = start_dibao(tree, people)
         apply = advance(case, people.committee, upload_all)
-        assert apply.on_behalf is True and apply.completed_as == "village_committee"
+        assert apply.on_behalf is True
+        assert apply.completed_as == "village_committee"
         assert current_key(case) == "accept"
         assert case.current.due_at == datetime.datetime(2026, 11, 27, 0, 0, tzinfo=CST)  # 2 working days
 
@@ -331,7 +333,8 @@ def test_failed_vote_without_a_failure_path_cannot_advance(tree, people, standar
         case=case,
         tally=engine.Tally(expected=30, present=21, votes_for=13, votes_against=8, abstentions=0),
     )
-    assert record.quorum_met and not record.passed
+    assert record.quorum_met
+    assert not record.passed
     with pytest.raises(CaseRefused) as info:
         services.step_complete(actor=people.chair, case=case)
     assert info.value.code == "vote_failed_no_path"
@@ -488,7 +491,8 @@ def test_seal_use_with_a_case(tree, people, standard):
         approver=people.chair,
         case=case,
     )
-    assert not use.is_exception and use.step_instance == case.current
+    assert not use.is_exception
+    assert use.step_instance == case.current
     assert kinds_since(before) == ["seal.used"]
 
 
