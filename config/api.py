@@ -46,11 +46,13 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 
 def _mount() -> None:
+    from sunlit.core.api import router as ledger_router
     from sunlit.powers.api import router as powers_router
     from sunlit.regions.api import router as regions_router
 
     api.add_router("", regions_router)
     api.add_router("", powers_router)
+    api.add_router("", ledger_router)
 
 
 _mount()
