@@ -207,3 +207,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("SUNLIT_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# The ledger (docs/ledger.md): signing key file name in SUNLIT_KEYS_DIR, checkpoint interval.
+SUNLIT_LEDGER_KEY_FILE = os.environ.get("SUNLIT_LEDGER_KEY_FILE", "ledger-ed25519.pem")
+SUNLIT_LEDGER_CHECKPOINT_MINUTES = int(os.environ.get("SUNLIT_LEDGER_CHECKPOINT_MINUTES", "10"))

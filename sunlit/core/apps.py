@@ -9,6 +9,7 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
+        from . import tasks  # noqa: F401  # registers the periodic jobs
         from .ledger_triggers import register_sqlite_function
 
         connection_created.connect(register_sqlite_function, dispatch_uid="sunlit_ledger_sqlite_function")
