@@ -11,7 +11,7 @@ api = NinjaAPI(
     title="Sunlit API",
     version="1",
     urls_namespace="api-v1",
-    description="Sunlit (阳光村务) — regions and the village power catalog.",
+    description="Sunlit (阳光村务) — regions, the village power catalog, cases and the public ledger.",
 )
 
 
@@ -46,6 +46,7 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 
 def _mount() -> None:
+    from sunlit.cases.api import router as cases_router
     from sunlit.core.api import router as ledger_router
     from sunlit.powers.api import router as powers_router
     from sunlit.regions.api import router as regions_router
@@ -53,6 +54,7 @@ def _mount() -> None:
     api.add_router("", regions_router)
     api.add_router("", powers_router)
     api.add_router("", ledger_router)
+    api.add_router("", cases_router)
 
 
 _mount()

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from sunlit.accounts.models import User
 from sunlit.accounts.permissions import has_perm
 from sunlit.accounts.roles import Perm, Role
-from sunlit.core.errors import DomainError, NotFound
+from sunlit.core.errors import Conflict, DomainError, NotFound
 from sunlit.core.ledger import ledger_append, ledger_subject
 from sunlit.powers.models import PowerItem, Step
 from sunlit.powers.selectors import catalog_in_force, effective_parameters
@@ -102,7 +102,7 @@ def record_refusal(
 def _recording(kind: str, *, actor: User | None, village: Region | None, **context: Any) -> Iterator[None]:
     try:
         yield
-    except NotFound:
+    except (NotFound, Conflict):  # scope and lost races are not attempts worth recording
         raise
     except DomainError as exc:
         record_refusal(kind=kind, error=exc, actor=actor, village=village, **context)
