@@ -17,6 +17,7 @@ from types import ModuleType
 BENCHMARKS: dict[str, str] = {
     "catalog": "benchmarks.catalog",
     "demo": "benchmarks.demo",
+    "ledger": "benchmarks.ledger",
 }
 
 Out = Callable[[str], None]
