@@ -47,11 +47,21 @@ class CalendarOverride(models.Model):
 # verifier recomputes everything from the events themselves.
 
 
+class SeqField(models.BigIntegerField):
+    """A 64-bit integer primary key that is SQLite's rowid (column type ``integer``), so reading
+    the ledger in seq order is a plain table scan there; ``bigint`` elsewhere."""
+
+    def db_type(self, connection):  # type: ignore[no-untyped-def]
+        if connection.vendor == "sqlite":
+            return "integer"
+        return super().db_type(connection)
+
+
 class AuditEvent(models.Model):
     """One entry of the ledger. ``leaf`` (RFC 8785 canonical JSON) is the record; the other
     columns copy fields of it for queries and are checked against it by ``sunlit audit verify``."""
 
-    seq = models.BigIntegerField(_("sequence number"), primary_key=True)  # = Merkle leaf index, from 0
+    seq = SeqField(_("sequence number"), primary_key=True)  # = Merkle leaf index, from 0
     time = models.DateTimeField(_("time"))
     kind = models.CharField(_("kind"), max_length=100)
     actor_id = models.BigIntegerField(_("actor id"), null=True, blank=True)  # no FK: rows never change
