@@ -84,12 +84,15 @@ class Perm(models.TextChoices):
     OBJECTION_HANDLE = "objection.handle", _("Answer objections to public notices")
     SEAL_RECORD = "seal.record", _("Record seal use")
     SEAL_APPROVE = "seal.approve", _("Approve seal use")
+    PEOPLE_VIEW = "people.view", _("See the people registry (masked)")
+    PEOPLE_MANAGE = "people.manage", _("Register people, households, kinship and declarations")
+    PEOPLE_REVEAL = "people.reveal", _("Reveal ID numbers and phones, with a logged reason")
 
 
-_VILLAGE_BASE = {Perm.STAFF_VIEW, Perm.CATALOG_VIEW, Perm.CASE_VIEW}
+_VILLAGE_BASE = {Perm.STAFF_VIEW, Perm.CATALOG_VIEW, Perm.CASE_VIEW, Perm.PEOPLE_VIEW}
 # Village cadres who run cases: start them, upload documents, record seal use.
-_VILLAGE_OPERATOR = _VILLAGE_BASE | {Perm.CASE_OPERATE, Perm.SEAL_RECORD}
-_TOWNSHIP_BASE = {Perm.STAFF_VIEW, Perm.CATALOG_VIEW, Perm.CASE_VIEW}
+_VILLAGE_OPERATOR = _VILLAGE_BASE | {Perm.CASE_OPERATE, Perm.SEAL_RECORD, Perm.PEOPLE_MANAGE}
+_TOWNSHIP_BASE = {Perm.STAFF_VIEW, Perm.CATALOG_VIEW, Perm.CASE_VIEW, Perm.PEOPLE_VIEW}
 ROLE_PERMS: dict[str, frozenset[str]] = {
     Role.VILLAGE_SECRETARY: frozenset(
         _VILLAGE_OPERATOR | {Perm.CASE_TERMINATE, Perm.OBJECTION_HANDLE, Perm.SEAL_APPROVE}
@@ -105,13 +108,25 @@ ROLE_PERMS: dict[str, frozenset[str]] = {
     Role.TOWNSHIP_LEADER: frozenset(
         _TOWNSHIP_BASE | {Perm.CATALOG_ADOPT, Perm.CASE_TERMINATE, Perm.OBJECTION_HANDLE}
     ),
-    Role.TOWNSHIP_DISCIPLINE: frozenset(_TOWNSHIP_BASE | {Perm.CATALOG_ADOPT, Perm.OBJECTION_HANDLE}),
+    Role.TOWNSHIP_DISCIPLINE: frozenset(
+        _TOWNSHIP_BASE | {Perm.CATALOG_ADOPT, Perm.OBJECTION_HANDLE, Perm.PEOPLE_REVEAL}
+    ),
     Role.TOWNSHIP_REVIEWER: frozenset(_TOWNSHIP_BASE | {Perm.OBJECTION_HANDLE}),
     Role.TOWNSHIP_LIAISON: frozenset(_TOWNSHIP_BASE),
     Role.COUNTY_DISCIPLINE: frozenset(
-        {Perm.STAFF_VIEW, Perm.CATALOG_VIEW, Perm.CATALOG_MANAGE, Perm.CATALOG_ADOPT, Perm.CASE_VIEW}
+        {
+            Perm.STAFF_VIEW,
+            Perm.CATALOG_VIEW,
+            Perm.CATALOG_MANAGE,
+            Perm.CATALOG_ADOPT,
+            Perm.CASE_VIEW,
+            Perm.PEOPLE_VIEW,
+            Perm.PEOPLE_REVEAL,
+        }
     ),
-    Role.COUNTY_DEPARTMENT: frozenset({Perm.STAFF_VIEW, Perm.CATALOG_VIEW, Perm.CASE_VIEW}),
+    Role.COUNTY_DEPARTMENT: frozenset(
+        {Perm.STAFF_VIEW, Perm.CATALOG_VIEW, Perm.CASE_VIEW, Perm.PEOPLE_VIEW, Perm.PEOPLE_REVEAL}
+    ),
     # 三员分立: each admin does one job and none of them touches business data.
     Role.SYSTEM_ADMIN: frozenset(
         {Perm.STAFF_VIEW, Perm.REGION_MANAGE, Perm.CALENDAR_MANAGE, Perm.USER_MANAGE}

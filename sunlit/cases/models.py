@@ -102,7 +102,9 @@ class CaseParty(models.Model):
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="parties")
     role = models.CharField(_("role"), max_length=14, choices=PartyRole.choices)
-    # PERSON_FK
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.PROTECT, null=True, blank=True, related_name="case_parties"
+    )
     name = models.CharField(_("name"), max_length=200)
     credit_code = models.CharField(_("unified social credit code"), max_length=18, blank=True)
 
@@ -110,7 +112,7 @@ class CaseParty(models.Model):
         ordering = ["case_id", "id"]
         verbose_name = _("case party")
         verbose_name_plural = _("case parties")
-        # PERSON_INDEX
+        indexes = [models.Index(fields=["person", "role"])]
 
     def __str__(self) -> str:
         return f"{self.get_role_display()} {self.name}"

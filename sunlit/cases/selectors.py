@@ -97,7 +97,7 @@ def step_states(case: Case, timeline: list[StepInstance]) -> dict[str, str]:
 
 
 def case_parties(case: Case) -> list[CaseParty]:
-    return list(case.parties.order_by("id"))  # PERSON_TMP: select_related("person") once people lands
+    return list(case.parties.select_related("person").order_by("id"))
 
 
 # --- public views ----------------------------------------------------------------------------------------

@@ -202,9 +202,7 @@ def _case_start(
             started_at=now,
         )
         for party in clean_parties:
-            CaseParty.objects.create(
-                case=case, **{k: v for k, v in party.items() if k != "person"}
-            )  # PERSON_TMP
+            CaseParty.objects.create(case=case, **party)
         instance = _enter(case, start, sequence=1, now=now)
         ledger_append(
             kind="case.started",
