@@ -32,7 +32,22 @@ def _escape(text: str) -> str:
     return "".join(out)
 
 
-def flow_to_mermaid(flow: dict[str, Any], role_labels: dict[str, str] | None = None) -> str:
+# Case progress colours (WCAG AA contrast for the black label text on each fill); the state is also
+# spelled out in the accessible step table next to every flowchart, never by colour alone.
+STATE_STYLES = {
+    "done": "fill:#d1e7dd,stroke:#1b5e20,stroke-width:2px",
+    "current": "fill:#fff3cd,stroke:#7a4d00,stroke-width:3px",
+    "overdue": "fill:#f8d7da,stroke:#a4161a,stroke-width:3px",
+}
+
+
+def flow_to_mermaid(
+    flow: dict[str, Any],
+    role_labels: dict[str, str] | None = None,
+    states: dict[str, str] | None = None,
+) -> str:
+    """Mermaid source for ``flow``. ``states`` (step key -> "done"/"current"/"overdue") highlights a
+    case's progress; other keys and values are ignored."""
     role_labels = role_labels or {}
     steps = flow.get("steps") or []
     ids = {step.get("key"): f"s{i}" for i, step in enumerate(steps)}
@@ -59,4 +74,10 @@ def flow_to_mermaid(flow: dict[str, Any], role_labels: dict[str, str] | None = N
         lines.append(f"  class {','.join(ends)} finish")
     lines.append("  classDef start stroke-width:3px")
     lines.append("  classDef finish stroke-dasharray:4 2")
+    if states:
+        for state, style in STATE_STYLES.items():
+            nodes = [ids[key] for key, value in states.items() if value == state and key in ids]
+            if nodes:
+                lines.append(f"  class {','.join(nodes)} {state}")
+                lines.append(f"  classDef {state} {style}")
     return "\n".join(lines)

@@ -16,3 +16,14 @@ def test_mermaid_escapes_injection():
     source = flow_to_mermaid(flow)
     assert "<script>" not in source
     assert '"]' not in source.splitlines()[1][:-2]
+
+
+def test_mermaid_highlights_case_states_and_ignores_unknown_keys():
+    flow = works_flow()
+    keys = [s["key"] for s in flow["steps"]]
+    source = flow_to_mermaid(flow, states={keys[0]: "done", keys[1]: "current", "ghost": "done"})
+    assert "  class s0 done" in source
+    assert "  class s1 current" in source
+    assert "classDef done " in source
+    assert "overdue" not in source
+    assert flow_to_mermaid(flow) == flow_to_mermaid(flow, states={})
