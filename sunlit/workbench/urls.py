@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import case_views, views
 
 app_name = "workbench"
 urlpatterns = [
@@ -12,4 +12,24 @@ urlpatterns = [
     path("catalogs/<int:catalog_id>/<str:action>/", views.catalog_action, name="catalog_action"),
     path("catalogs/<int:catalog_id>/items/<str:item_code>/flow/", views.flow_editor, name="flow_editor"),
     path("regions/<str:code>/catalog/", views.region_catalog, name="region_catalog"),
+]
+
+urlpatterns += [
+    path("cases/", case_views.case_list, name="cases"),
+    path("cases/todo/", case_views.todo, name="todo"),
+    path("cases/start/", case_views.case_start, name="case_start"),
+    path("cases/<int:case_id>/", case_views.case_detail, name="case"),
+    path("cases/<int:case_id>/documents/", case_views.document_upload, name="case_upload"),
+    path(
+        "cases/<int:case_id>/documents/<int:document_id>/",
+        case_views.document_download,
+        name="case_document",
+    ),
+    path("cases/<int:case_id>/complete/", case_views.step_complete, name="case_complete"),
+    path(
+        "cases/<int:case_id>/objections/<int:objection_id>/answer/",
+        case_views.objection_answer,
+        name="case_objection_answer",
+    ),
+    path("cases/<int:case_id>/terminate/", case_views.case_terminate, name="case_terminate"),
 ]

@@ -68,6 +68,8 @@ def home(request: HttpRequest) -> HttpResponse:
             "assignments": assignments,
             "can_manage": has_perm(request.user, Perm.CATALOG_MANAGE),
             "can_view_catalog": has_perm(request.user, Perm.CATALOG_VIEW),
+            "can_view_cases": has_perm(request.user, Perm.CASE_VIEW),
+            "can_start_case": has_perm(request.user, Perm.CASE_OPERATE),
             "adopt_scopes": adopt_scopes,
             "is_admin": any(
                 has_perm(request.user, p)

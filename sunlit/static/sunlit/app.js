@@ -71,7 +71,8 @@
     initMermaid();
     document.querySelectorAll("[data-geo-url]").forEach(initMap);
     document.querySelectorAll("[data-spec]").forEach(initHeatmap);
-    document.body.addEventListener("htmx:afterSwap", function (evt) { renderMermaid(evt.target); });
+    // An outerHTML swap replaces the target element, so look for new diagrams in the whole document.
+    document.body.addEventListener("htmx:afterSwap", function () { renderMermaid(document); });
     document.querySelectorAll("[data-print]").forEach(function (b) {
       b.addEventListener("click", function () { window.print(); });
     });
