@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import case_views, views
 
 app_name = "portal"
 urlpatterns = [
@@ -11,4 +11,7 @@ urlpatterns = [
     path("catalogs/<int:catalog_id>/", views.catalog_page, name="catalog"),
     path("catalogs/<int:catalog_id>/items/<int:item_id>/", views.catalog_item, name="catalog_item"),
     path("catalogs/<int:catalog_id>/heatmap/", views.heatmap, name="heatmap"),
+    path("track/", case_views.track, name="track"),
+    path("objections/", case_views.objection_lookup, name="objection_lookup"),
+    path("notices/<str:code>/", case_views.notice, name="notice"),
 ]

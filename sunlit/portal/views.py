@@ -11,6 +11,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
 from sunlit.accounts.roles import Role
+from sunlit.cases import selectors as case_selectors
 from sunlit.core.errors import NotFound
 from sunlit.core.numbers import format_decimal
 from sunlit.powers import selectors as catalog
@@ -48,6 +49,7 @@ def region_page(request: HttpRequest, code: str) -> HttpResponse:
         in_force = catalog.catalog_in_force(region)
         items = list(catalog.items_in_force(region)) if in_force else []
         context.update(
+            notices=list(case_selectors.notices_open(region)),
             catalog=in_force,
             groups=[(label, [i for i in items if i.group == value]) for value, label in ItemGroup.choices],
         )
