@@ -7,8 +7,10 @@ by an operator) and skips permission checks.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
 
@@ -582,10 +584,16 @@ def override_clear(*, actor: User | None, region: Region, item_code: str, key: s
     ParameterOverride.objects.filter(adoption__region=region, item_code=item_code, key=key).delete()
 
 
+@lru_cache(maxsize=1)
+def _standard_document() -> dict:
+    """The shipped template, parsed and validated once per process (it never changes at run time)."""
+    return catalog_parse(STANDARD_CATALOG)
+
+
 def catalog_load_standard(*, owner: Region, actor: User | None = None, publish: bool = True) -> Catalog:
     """Import the shipped standard template for a county and (by default) publish it."""
     with transaction.atomic():
-        catalog = catalog_import(actor=actor, owner=owner, source=STANDARD_CATALOG)
+        catalog = catalog_import(actor=actor, owner=owner, document=copy.deepcopy(_standard_document()))
         if publish:
             catalog_publish(actor=actor, catalog=catalog)
             catalog.refresh_from_db()
