@@ -48,6 +48,7 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 def _mount() -> None:
     from sunlit.cases.api import router as cases_router
     from sunlit.core.api import router as ledger_router
+    from sunlit.people.api import router as people_router
     from sunlit.powers.api import router as powers_router
     from sunlit.regions.api import router as regions_router
 
@@ -55,6 +56,7 @@ def _mount() -> None:
     api.add_router("", powers_router)
     api.add_router("", ledger_router)
     api.add_router("", cases_router)
+    api.add_router("", people_router)
 
 
 _mount()

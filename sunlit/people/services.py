@@ -19,7 +19,15 @@ from sunlit.core.errors import NotFound, PermissionDenied
 from sunlit.core.ledger import ledger_append, ledger_subject
 from sunlit.core.masking import id_number_valid, mask_id_number, mask_phone, normalize_id_number
 from sunlit.core.pii_store import decrypt, encrypt, id_hash
-from sunlit.core.tabular import ImportRejected, RowError, check_columns, read_bytes, read_tables, write_csv
+from sunlit.core.tabular import (
+    ImportRejected,
+    RowError,
+    check_columns,
+    read_bytes,
+    read_tables,
+    write_csv,
+    write_xlsx,
+)
 from sunlit.regions.models import Region, RegionLevel
 
 from .errors import PersonInvalid
@@ -410,16 +418,37 @@ def kinship_import(
     return {"kinships": len(links)}
 
 
-def people_export(*, actor: User, region: Region, reveal_reason: str = "") -> bytes:
-    """CSV of the persons in ``region`` the actor may see: masked, unless a reveal reason is given by a
-    holder of people.reveal (then every revealed person is logged)."""
+EXPORT_COLUMNS = [
+    "village_code",
+    "household_number",
+    "village_group",
+    "name",
+    "id_number",
+    "gender",
+    "birth_date",
+    "phone",
+    "status",
+    "died_on",
+]
+
+
+def people_export(
+    *, actor: User | None, region: Region, reveal_reason: str = "", fmt: str = "csv"
+) -> tuple[bytes, int]:
+    """The persons in ``region`` in the import format: masked, unless a holder of people.reveal gives
+    a reason (then every revealed person is logged). ``actor=None`` is the operator's command: masked.
+    Returns (file content, row count)."""
     from .selectors import persons_for_user
 
-    persons = list(
-        persons_for_user(actor).filter(village__path__startswith=region.path).order_by("village__code", "id")
+    base = (
+        persons_for_user(actor)
+        if actor is not None
+        else Person.objects.select_related("village", "household")
     )
-    reveal = bool(reveal_reason.strip()) and has_perm(actor, Perm.PEOPLE_REVEAL, region)
-    if reveal_reason.strip() and not reveal:
+    persons = list(base.filter(village__path__startswith=region.path).order_by("village__code", "id"))
+    wants = bool(reveal_reason.strip())
+    reveal = wants and actor is not None and has_perm(actor, Perm.PEOPLE_REVEAL, region)
+    if wants and not reveal:
         raise PermissionDenied(_("You may not see clear personal data."))
     rows = []
     with transaction.atomic():
@@ -453,16 +482,6 @@ def people_export(*, actor: User, region: Region, reveal_reason: str = "") -> by
                     p.died_on.isoformat() if p.died_on else "",
                 ]
             )
-    columns = [
-        "village_code",
-        "household_number",
-        "village_group",
-        "name",
-        "id_number",
-        "gender",
-        "birth_date",
-        "phone",
-        "status",
-        "died_on",
-    ]
-    return write_csv(columns, rows)
+    if fmt == "xlsx":
+        return write_xlsx([("people", EXPORT_COLUMNS, rows)]), len(rows)
+    return write_csv(EXPORT_COLUMNS, rows), len(rows)

@@ -189,13 +189,13 @@ def test_reveal_is_logged_and_refused_without_permission(tree, registry, make_us
 
 def test_export_masks_unless_revealed_with_a_reason(tree, registry, make_user):
     chair = make_user(Role.VILLAGE_CHAIR, tree.village)
-    data = services.people_export(actor=chair, region=tree.village).decode()
+    data = services.people_export(actor=chair, region=tree.village)[0].decode()
     assert ID_A not in data
     assert "411522********1238" in data
     with pytest.raises(PermissionDenied):
         services.people_export(actor=chair, region=tree.village, reveal_reason="想看")
     county = make_user(Role.COUNTY_DISCIPLINE, tree.county)
-    clear = services.people_export(actor=county, region=tree.village, reveal_reason="专项核查").decode()
+    clear = services.people_export(actor=county, region=tree.village, reveal_reason="专项核查")[0].decode()
     assert ID_A in clear
     assert PersonAccessLog.objects.filter(user=county, field="export").count() == 3
 
@@ -219,3 +219,43 @@ def test_declarations_match_registered_relatives(tree, registry, make_user):
         services.declaration_add(
             actor=cadre, cadre=cadre, relative_id_number=ID_B, relative_name="x", relation="sibling"
         )
+
+
+def test_api_lists_masked_and_reveals_with_a_log(tree, registry, make_user, client):
+    chair = make_user(Role.VILLAGE_CHAIR, tree.village)
+    client.force_login(chair)
+    body = client.get("/api/v1/people").json()
+    assert body["count"] == 3
+    assert ID_A not in str(body)
+    other = registry["李老汉"]
+    assert client.get(f"/api/v1/people/{other.pk}").status_code == 404
+    response = client.post(
+        f"/api/v1/people/{registry['张大山'].pk}/reveal",
+        {"field": "id_number", "reason": "x"},
+        content_type="application/json",
+    )
+    assert response.status_code == 403
+    county = make_user(Role.COUNTY_DISCIPLINE, tree.county)
+    client.force_login(county)
+    response = client.post(
+        f"/api/v1/people/{registry['张大山'].pk}/reveal",
+        {"field": "id_number", "reason": "核查低保"},
+        content_type="application/json",
+    )
+    assert response.json() == {"field": "id_number", "value": ID_A}
+    assert PersonAccessLog.objects.filter(user=county).count() == 1
+
+
+def test_import_and_export_commands(tree, tmp_path):
+    from django.core.management import call_command
+
+    source = tmp_path / "people.csv"
+    source.write_bytes(csv(f"{tree.village.code},H001,张大山,{ID_A},13800138000,,"))
+    call_command("import", "people", str(source))
+    assert Person.objects.count() == 1
+    target = tmp_path / "out.csv"
+    call_command("export", "people", str(target), root=tree.county.code)
+    text = target.read_text()
+    assert "411522********1238" in text
+    assert ID_A not in text
+    assert "13800138000" not in text

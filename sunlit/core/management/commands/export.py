@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from sunlit.core.management.base import SunlitCommand, region_option
 from sunlit.core.tabular import write_csv, write_xlsx
+from sunlit.people.services import people_export
 from sunlit.powers.exchange import document_to_xlsx, dump_yaml
 from sunlit.powers.models import Catalog
 from sunlit.powers.selectors import catalog_document
@@ -90,8 +91,16 @@ def _export_catalog(fmt: str, options: dict[str, Any]) -> tuple[bytes, str]:
     }
 
 
+def _export_people(fmt: str, options: dict[str, Any]) -> tuple[bytes, str]:
+    if not options["root"]:
+        raise CommandError(_("Name the region to export with --root CODE."))
+    content, count = people_export(actor=None, region=region_option(options["root"]), fmt=fmt)
+    return content, _("%(n)d persons (ID numbers and phones masked)") % {"n": count}
+
+
 EXPORTERS: dict[str, ExportKind] = {
     "regions": ExportKind(_export_regions, {".csv": "csv", ".xlsx": "xlsx"}, options=("root",)),
+    "people": ExportKind(_export_people, {".csv": "csv", ".xlsx": "xlsx"}, options=("root",)),
     "catalog": ExportKind(
         _export_catalog,
         {".yaml": "yaml", ".yml": "yaml", ".xlsx": "xlsx"},
@@ -105,7 +114,8 @@ class Command(SunlitCommand):
     help = (
         "Export to a file in the format the importer reads, chosen by the file name's ending. Kinds: "
         "regions (.csv/.xlsx; --root CODE for one subtree); catalog (.yaml/.yml/.xlsx; --catalog ID, "
-        "or --owner CODE [--code CODE] for its published edition, else its latest)."
+        "or --owner CODE [--code CODE] for its published edition, else its latest); people (.csv/.xlsx; "
+        "--root CODE; ID numbers and phones masked)."
     )
 
     def add_arguments(self, parser: Any) -> None:

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from sunlit.core.management.base import SunlitCommand, region_option
+from sunlit.people.services import kinship_import, people_import
 from sunlit.powers.services import catalog_import, catalog_publish
 from sunlit.regions.services import regions_import
 
@@ -68,8 +69,20 @@ def _import_catalog(path: Path, options: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _import_people(path: Path, options: dict[str, Any]) -> list[str]:
+    result = people_import(actor=None, source=path, filename=path.name)
+    return [_("%(persons)d persons in %(households)d households registered.") % result]
+
+
+def _import_kinship(path: Path, options: dict[str, Any]) -> list[str]:
+    result = kinship_import(actor=None, source=path, filename=path.name)
+    return [_("%(kinships)d kinship links recorded.") % result]
+
+
 IMPORTERS: dict[str, ImportKind] = {
     "regions": ImportKind(_import_regions, (".csv", ".xlsx")),
+    "people": ImportKind(_import_people, (".csv", ".xlsx")),
+    "kinship": ImportKind(_import_kinship, (".csv", ".xlsx")),
     "catalog": ImportKind(
         _import_catalog, (".yaml", ".yml", ".xlsx"), options=("owner", "publish"), required=("owner",)
     ),
@@ -79,7 +92,9 @@ IMPORTERS: dict[str, ImportKind] = {
 class Command(SunlitCommand):
     help = (
         "Import a file. Kinds: regions (CSV/XLSX: code, name, level, parent_code); catalog (YAML/XLSX, "
-        "as a draft edition owned by --owner; --publish publishes it at once). All or nothing: a "
+        "as a draft edition owned by --owner; --publish publishes it at once); people (CSV/XLSX: "
+        "village_code, name, id_number, …); kinship (CSV/XLSX: id_number, relative_id_number, relation). "
+        "All or nothing: a "
         "rejected file lists every bad row and changes nothing. See docs/import-formats.md."
     )
 
