@@ -168,7 +168,8 @@ class CaseDetailOut(CaseOut):
 
 class PartyIn(Schema):
     role: str
-    name: str
+    name: str = ""
+    id_number: str = ""  # links the party to the registry by keyed hash; never stored in clear
     credit_code: str = ""
 
 

@@ -24,6 +24,8 @@ from sunlit.accounts.permissions import has_perm
 from sunlit.accounts.roles import Perm, Role
 from sunlit.core.errors import Conflict, DomainError, NotFound
 from sunlit.core.ledger import ledger_append, ledger_subject
+from sunlit.core.masking import id_number_valid
+from sunlit.people.selectors import find_by_id_number
 from sunlit.powers.models import PowerItem, Step
 from sunlit.powers.selectors import catalog_in_force, effective_parameters
 from sunlit.powers.vocab import StepKind
@@ -245,6 +247,12 @@ def _clean_parties(parties: list[dict[str, Any]], village: Region) -> list[dict[
     for i, party in enumerate(parties, start=1):
         role = party.get("role")
         person = party.get("person")
+        id_number = str(party.get("id_number") or "").strip()
+        if person is None and id_number:
+            if not id_number_valid(id_number):
+                problems.append(_("Party %(n)d: the ID number is not valid.") % {"n": i})
+                continue
+            person = find_by_id_number(id_number)  # linked when registered; else kept by name only
         name = str(party.get("name") or (person.name if person is not None else "")).strip()
         if role not in PartyRole.values:
             problems.append(_("Party %(n)d: unknown role.") % {"n": i})

@@ -537,3 +537,34 @@ def test_active_steps_are_unique_per_case_in_the_database(tree, people, standard
         StepInstance.objects.create(
             case=case, step=case.current.step, sequence=2, status="active", entered_at=case.started_at
         )
+
+
+def test_parties_link_to_the_registry_by_id_number(tree, people, standard):
+    from sunlit.people.services import PersonData, person_create
+
+    person = person_create(
+        actor=None, data=PersonData(village=tree.village, name="赵六", id_number="411522198001011238")
+    )
+    case = services.case_start(
+        actor=people.committee,
+        village=tree.village,
+        item_code="VS-01",
+        title="低保申请",
+        parties=[
+            {"role": "applicant", "id_number": "411522198001011238"},
+            {"role": "beneficiary", "name": "外村人"},
+        ],
+    )
+    parties = list(case.parties.order_by("id"))
+    assert parties[0].person == person
+    assert parties[0].name == "赵六"
+    assert parties[1].person is None
+    with pytest.raises(CaseRefused) as info:
+        services.case_start(
+            actor=people.committee,
+            village=tree.village,
+            item_code="VS-01",
+            title="x",
+            parties=[{"role": "applicant", "id_number": "411522198001011239"}],
+        )
+    assert "parties" in info.value.fields
