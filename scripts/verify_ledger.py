@@ -43,6 +43,10 @@ class Failed(Exception):
     """A check failed: the server's data does not prove what it claims."""
 
 
+class Usage(Exception):
+    """Bad arguments, unreadable files or a network error: nothing was checked."""
+
+
 def node(left: bytes, right: bytes) -> bytes:
     return hashlib.sha256(b"\x01" + left + right).digest()
 
@@ -111,7 +115,7 @@ def load_public_key(text: str) -> tuple[Ed25519PublicKey, bytes]:
         return Ed25519PublicKey.from_public_bytes(raw), raw
     key = serialization.load_pem_public_key(Path(candidate).read_bytes())
     if not isinstance(key, Ed25519PublicKey):
-        raise SystemExit(f"{candidate}: not an Ed25519 public key")
+        raise Usage(f"{candidate}: not an Ed25519 public key")
     raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return key, raw
 
@@ -144,16 +148,16 @@ class Source:
             query = f"?{urllib.parse.urlencode(params)}" if params else ""
             url = f"{self.url}/api/v1/ledger/{path}{query}"
             if not url.startswith(("http://", "https://")):
-                raise SystemExit("--url must be http:// or https://")
+                raise Usage("--url must be http:// or https://")
             try:
                 with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 (scheme checked)
                     data = json.loads(response.read().decode("utf-8"))
             except urllib.error.HTTPError as exc:
-                raise SystemExit(f"{url}: HTTP {exc.code} {exc.read().decode('utf-8', 'replace')}") from None
+                raise Usage(f"{url}: HTTP {exc.code} {exc.read().decode('utf-8', 'replace')}") from None
             except OSError as exc:
-                raise SystemExit(f"{url}: {exc}") from None
+                raise Usage(f"{url}: {exc}") from None
         else:
-            raise SystemExit(f"give --url or a file for the {name}")
+            raise Usage(f"give --url or a file for the {name}")
         if self.save:
             (self.save / f"{name}.json").write_text(json.dumps(data, indent=2) + "\n", "utf-8")
         return data
@@ -173,9 +177,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--save", type=Path, help="Save what was fetched as JSON files in this directory")
     args = parser.parse_args(argv)
 
-    key, raw_key = load_public_key(args.public_key)
-    source = Source(args.url, args.save)
     try:
+        key, raw_key = load_public_key(args.public_key)
+        source = Source(args.url, args.save)
         path = f"checkpoints/{args.size}" if args.size is not None else "checkpoints/latest"
         cp = source.get(path, None, args.checkpoint, "checkpoint")
         check_checkpoint(cp, key, raw_key)
@@ -214,6 +218,12 @@ def main(argv: list[str] | None = None) -> int:
     except Failed as failure:
         print(f"FAIL {failure}")
         return 1
+    except Usage as exc:
+        print(f"ERROR {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"ERROR {exc}", file=sys.stderr)
+        return 2
     except (KeyError, ValueError, TypeError) as exc:
         print(f"FAIL malformed data: {exc!r}")
         return 1
