@@ -259,3 +259,24 @@ def test_import_and_export_commands(tree, tmp_path):
     assert "411522********1238" in text
     assert ID_A not in text
     assert "13800138000" not in text
+
+
+def test_demo_residents_are_valid_and_deterministic(tree):
+    import random
+
+    from sunlit.core.masking import id_number_valid
+    from sunlit.people.demo import people_generate
+
+    result = people_generate(village=tree.village, rng=random.Random(7), households=20)
+    assert result.households == 20
+    assert result.persons == Person.objects.count() >= 20
+    numbers = [decrypt(p.id_token) for p in Person.objects.all()]
+    assert all(id_number_valid(n) and n.startswith("411522") for n in numbers)
+    assert Kinship.objects.count() == result.kinships
+    names = list(Person.objects.order_by("id").values_list("name", flat=True))
+    Person.objects.all().delete()
+    from sunlit.people.models import Household
+
+    Household.objects.all().delete()
+    people_generate(village=tree.village, rng=random.Random(7), households=20)
+    assert list(Person.objects.order_by("id").values_list("name", flat=True)) == names
