@@ -27,6 +27,7 @@ from django.utils.translation import ngettext
 from sunlit.accounts.models import User
 from sunlit.accounts.roles import FLOW_ONLY_ROLES, ROLE_LEVELS, Role
 from sunlit.accounts.services import role_grant, user_create
+from sunlit.cases.demo import SAMPLE_VILLAGES, CasesReport, demo_cases
 from sunlit.powers.models import Catalog, ItemParameter, Step
 from sunlit.powers.services import (
     STANDARD_CATALOG,
@@ -95,12 +96,13 @@ class DemoReport:
     overrides: int = 0
     users_created: int = 0
     logins: list[Login] = field(default_factory=list)
+    cases: CasesReport | None = None  # None when the demo county already had cases
     steps: list[tuple[str, str, float]] = field(default_factory=list)  # (step, detail, seconds)
     notes: list[str] = field(default_factory=list)
 
     @property
     def already_loaded(self) -> bool:
-        return not self.generated_counties
+        return not self.generated_counties and self.cases is None
 
     @property
     def seconds(self) -> float:
@@ -115,7 +117,11 @@ def _code12(code: str) -> str:
 
 @transaction.atomic
 def demo_load(
-    *, scale: str = "county", seed: int = DEFAULT_SEED, progress: Progress | None = None
+    *,
+    scale: str = "county",
+    seed: int = DEFAULT_SEED,
+    progress: Progress | None = None,
+    case_villages: int = SAMPLE_VILLAGES,
 ) -> DemoReport:
     """Load the demo data set. The marker of a loaded county is that it has townships: such a
     county is left alone, so running the demo again changes nothing (and a county-scale demo can
@@ -123,6 +129,9 @@ def demo_load(
 
     One transaction: if any step is refused, nothing is written. ``progress`` is called after each
     step with (step, detail, seconds).
+
+    Cases (sunlit.cases.demo) are generated in ``case_villages`` sampled villages of the demo county
+    (0: none), at both scales, the first time the county has none.
     """
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}")
@@ -195,6 +204,29 @@ def demo_load(
     started = time.perf_counter()
     report.logins = _ensure_logins(report)
     step("accounts", started, _("%(n)d staff accounts created") % {"n": report.users_created})
+
+    if case_villages > 0:
+        started = time.perf_counter()
+        county, _township, village = demo_login_regions()
+        report.cases = demo_cases(
+            county=county,
+            first_village=village,
+            logins=report.logins,
+            seed=seed,
+            villages=case_villages,
+            progress=progress,  # a line per simulated month; the total is the "cases" step
+        )
+        if report.cases is not None:
+            step(
+                "cases",
+                started,
+                _("%(cases)d cases in %(villages)d villages, %(events)d ledger events")
+                % {
+                    "cases": report.cases.cases,
+                    "villages": report.cases.villages,
+                    "events": report.cases.ledger_events,
+                },
+            )
     return report
 
 

@@ -50,7 +50,7 @@ def _region_rows():
 
 def test_demo_at_county_scale_loads_everything_once():
     # when
-    out, _err = _run("demo", "--no-serve", "--anomalies")
+    out, _err = _run("demo", "--no-serve", "--anomalies", "--no-cases")  # cases: sunlit/cases/tests
     # then: the generated tree under 光山县
     county = Region.objects.get(code=DEMO_COUNTY.ljust(12, "0"))
     townships = list(Region.objects.filter(parent=county))
@@ -105,7 +105,7 @@ def test_demo_at_county_scale_loads_everything_once():
 
     # when run again: nothing changes
     before = _counts()
-    again, _err = _run("demo", "--no-serve")
+    again, _err = _run("demo", "--no-serve", "--no-cases")
     assert _counts() == before
     assert "nothing was generated" in again
 

@@ -9,9 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management import call_command
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from sunlit.accounts.models import User
 from sunlit.accounts.roles import Role
+from sunlit.cases.demo import SAMPLE_VILLAGES
+from sunlit.cases.selectors import todo_for_user
 from sunlit.core.demo import DEFAULT_SEED, DEMO_PASSWORD, SCALES, DemoReport, demo_load
 from sunlit.core.management.base import SunlitCommand
 from sunlit.core.management.commands.serve import DEFAULT_BIND, base_url
@@ -25,8 +29,8 @@ class Command(SunlitCommand):
     help = (
         "Migrate the database, load the deterministic demo data set (Xinyang regions, generated "
         "townships and villages, the standard catalog adopted by every township, a few local "
-        "parameter values and one staff login per role), print the logins and serve the site with a "
-        "task worker. Running it again reuses the data already loaded."
+        "parameter values, one staff login per role and three months of case history in a sample of "
+        "villages), print the logins and serve the site with a task worker. Running it again reuses the data already loaded."
     )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
@@ -45,6 +49,11 @@ class Command(SunlitCommand):
             action="store_true",
             help="Reserved: will plant irregularities for supervision to find once cases and "
             "supervision exist. Currently adds nothing.",
+        )
+        parser.add_argument(
+            "--no-cases",
+            action="store_true",
+            help="Do not generate the demo cases (three months of case history in about 40 villages).",
         )
         parser.add_argument("--no-serve", action="store_true", help="Load the data and stop; do not serve.")
         parser.add_argument(
@@ -71,7 +80,12 @@ class Command(SunlitCommand):
                 )
             )
 
-        report = demo_load(scale=scale, seed=seed, progress=self._progress)
+        report = demo_load(
+            scale=scale,
+            seed=seed,
+            progress=self._progress,
+            case_villages=0 if options["no_cases"] else SAMPLE_VILLAGES,
+        )
         for note in report.notes:
             self.stdout.write(self.style.WARNING(f"  {note}"))
         if report.already_loaded:
@@ -85,11 +99,43 @@ class Command(SunlitCommand):
                     % {"villages": report.villages, "townships": report.townships, "seconds": report.seconds}
                 )
             )
+        if report.cases is not None:
+            self._print_cases(report)
         if options["report_json"]:
             Path(options["report_json"]).write_text(json.dumps(self._summary(report, scale, seed)))
         self._print_logins(report, options["bind"])
         if not options["no_serve"]:
             call_command("serve", bind=options["bind"])
+
+    def _print_cases(self, report: DemoReport) -> None:
+        cases = report.cases
+        assert cases is not None
+        status = cases.by_status
+        self.stdout.write(
+            self.style.SUCCESS(
+                _(
+                    "Cases: %(cases)d in %(villages)d villages since %(since)s: %(completed)d completed, "
+                    "%(active)d in progress (%(overdue)d steps overdue, %(notices)d with a notice open now), "
+                    "%(terminated)d terminated; %(documents)d documents, %(seals)d seal uses "
+                    "(%(exceptions)d exceptions)."
+                )
+                % {
+                    "cases": cases.cases,
+                    "villages": cases.villages,
+                    "since": timezone.localtime(cases.first).strftime("%Y-%m-%d") if cases.first else "",
+                    "completed": status.get("completed", 0),
+                    "active": status.get("active", 0),
+                    "overdue": cases.overdue,
+                    "notices": cases.notices_open,
+                    "terminated": status.get("terminated", 0),
+                    "documents": cases.documents,
+                    "seals": cases.seal_uses,
+                    "exceptions": cases.seal_exceptions,
+                }
+            )
+        )
+        for note in cases.notes:
+            self.stdout.write(self.style.WARNING(f"  {note}"))
 
     def _progress(self, step: str, detail: str, seconds: float) -> None:
         self.stdout.write(f"  {step:<20} {detail:<50} {seconds:7.2f} s")
@@ -102,9 +148,19 @@ class Command(SunlitCommand):
                 % {"password": DEMO_PASSWORD}
             )
         )
+        users = {u.username: u for u in User.objects.filter(username__in=[x.username for x in report.logins])}
+        now = timezone.now()
         for login in report.logins:
             where = " ".join(r.name for r in region_ancestors(login.region) if r.depth >= COUNTY_DEPTH)
-            self.stdout.write(f"  {login.username:<22} {Role(login.role).label!s:<34} {where}")
+            todo = todo_for_user(users[login.username]) if login.username in users else None
+            count = todo.count() if todo is not None else 0
+            work = ""
+            if count:
+                work = _("%(n)d steps to do, %(late)d overdue") % {
+                    "n": count,
+                    "late": todo.filter(due_at__lt=now).count(),
+                }
+            self.stdout.write(f"  {login.username:<22} {Role(login.role).label!s:<34} {where:<24} {work}")
         url = base_url(bind)
         self.stdout.write("")
         self.stdout.write(self.style.MIGRATE_HEADING(_("Addresses")))
@@ -126,6 +182,8 @@ class Command(SunlitCommand):
             "catalogs": report.catalogs,
             "adoptions": report.adoptions,
             "overrides": report.overrides,
+            "cases": report.cases.cases if report.cases is not None else 0,
+            "case_ledger_events": report.cases.ledger_events if report.cases is not None else 0,
             "users_created": report.users_created,
             "seconds": report.seconds,
             "steps": [{"step": s, "detail": d, "seconds": t} for s, d, t in report.steps],
