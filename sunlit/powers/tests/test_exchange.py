@@ -4,6 +4,7 @@ import copy
 
 import pytest
 import yaml
+from django.utils import translation
 
 from sunlit.core.tabular import ImportRejected
 from sunlit.powers import selectors, services
@@ -12,6 +13,13 @@ from sunlit.powers.models import Catalog, PowerItem, Step
 from sunlit.powers.tests.docs import small_document
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """The assertions quote the English source messages, so read them untranslated."""
+    with translation.override("en"):
+        yield
 
 
 def _yaml(doc) -> bytes:

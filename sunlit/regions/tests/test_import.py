@@ -1,6 +1,7 @@
 """Region imports: all-or-nothing, every bad row reported with its line."""
 
 import pytest
+from django.utils import translation
 
 from sunlit.core.tabular import ImportRejected, write_xlsx
 from sunlit.regions.models import Region
@@ -8,6 +9,13 @@ from sunlit.regions.selectors import region_ancestors, region_subtree, villages_
 from sunlit.regions.services import normalize_code, regions_import, regions_load_xinyang
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """The assertions quote the English source messages, so read them untranslated."""
+    with translation.override("en"):
+        yield
 
 
 def csv(text: str) -> bytes:
