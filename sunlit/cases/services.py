@@ -24,7 +24,7 @@ from sunlit.accounts.permissions import has_perm
 from sunlit.accounts.roles import Perm, Role
 from sunlit.core.errors import Conflict, DomainError, NotFound
 from sunlit.core.ledger import ledger_append, ledger_subject
-from sunlit.core.masking import id_number_valid
+from sunlit.core.masking import id_number_valid, mask_pii
 from sunlit.people.selectors import find_by_id_number
 from sunlit.powers.models import PowerItem, Step
 from sunlit.powers.selectors import catalog_in_force, effective_parameters
@@ -318,8 +318,10 @@ def _after_enter(case: Case, instance: StepInstance, *, actor: User | None, now:
             step_instance=instance,
             village=case.village,
             code=f"N{timezone.localdate():%y%m%d}{_random_code(6)}",
-            title=f"{case.title} · {step.name}",
-            body=step.description,
+            # Notices are public: ID numbers, phones and bank cards are masked before posting (names
+            # stay, since benefit notices exist so that villagers can object about named people).
+            title=mask_pii(f"{case.title} · {step.name}")[:300],
+            body=mask_pii(step.description),
             opens_at=now,
             closes_at=instance.not_before,
             working_days=engine.step_days(step.notice_days, step.notice_param, case.parameters) or 0,

@@ -568,3 +568,28 @@ def test_parties_link_to_the_registry_by_id_number(tree, people, standard):
             parties=[{"role": "applicant", "id_number": "411522198001011239"}],
         )
     assert "parties" in info.value.fields
+
+
+def test_notice_text_is_masked_before_posting(tree, people, standard, upload_all):
+    with time_machine.travel(T0, tick=False):
+        case = services.case_start(
+            actor=people.committee,
+            village=tree.village,
+            item_code="VS-01",
+            title="张三 411522198001011238 电话13800138000 低保申请",
+        )
+        for actor in (people.committee, people.committee, people.reviewer):
+            upload_all(case, actor)
+            services.step_complete(actor=actor, case=case)
+        upload_all(case, people.chair)
+        services.step_complete(
+            actor=people.chair,
+            case=case,
+            vote=engine.Tally(expected=9, present=9, votes_for=9, votes_against=0, abstentions=0),
+        )
+        upload_all(case, people.reviewer)
+        services.step_complete(actor=people.reviewer, case=case, inputs={"township_result": "pass"})
+    notice = Notice.objects.get(case=case)
+    assert "411522198001011238" not in notice.title
+    assert "13800138000" not in notice.title
+    assert notice.title.startswith("张三 ")
