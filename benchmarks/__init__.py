@@ -15,6 +15,7 @@ from importlib import import_module
 from types import ModuleType
 
 BENCHMARKS: dict[str, str] = {
+    "cases": "benchmarks.cases",
     "catalog": "benchmarks.catalog",
     "demo": "benchmarks.demo",
     "ledger": "benchmarks.ledger",
