@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "sunlit.people",
     "sunlit.powers",
     "sunlit.cases",
+    "sunlit.supervision",
     "sunlit.portal",
     "sunlit.workbench",
 ]

@@ -87,6 +87,9 @@ class Perm(models.TextChoices):
     PEOPLE_VIEW = "people.view", _("See the people registry (masked)")
     PEOPLE_MANAGE = "people.manage", _("Register people, households, kinship and declarations")
     PEOPLE_REVEAL = "people.reveal", _("Reveal ID numbers and phones, with a logged reason")
+    ALERT_VIEW = "alert.view", _("See supervision alerts")
+    ALERT_HANDLE = "alert.handle", _("Claim, verify, dismiss and close alerts")
+    RULE_MANAGE = "rule.manage", _("Set supervision rule parameters within their bounds")
 
 
 _VILLAGE_BASE = {Perm.STAFF_VIEW, Perm.CATALOG_VIEW, Perm.CASE_VIEW, Perm.PEOPLE_VIEW}
@@ -103,13 +106,14 @@ ROLE_PERMS: dict[str, frozenset[str]] = {
     Role.VILLAGE_COMMITTEE: frozenset(_VILLAGE_OPERATOR),
     Role.VILLAGE_ACCOUNTANT: frozenset(_VILLAGE_OPERATOR),
     Role.VILLAGE_CLERK: frozenset(_VILLAGE_OPERATOR),
-    Role.VILLAGE_SUPERVISOR: frozenset(_VILLAGE_BASE),
-    Role.INTEGRITY_MONITOR: frozenset(_VILLAGE_BASE),
+    Role.VILLAGE_SUPERVISOR: frozenset(_VILLAGE_BASE | {Perm.ALERT_VIEW}),
+    Role.INTEGRITY_MONITOR: frozenset(_VILLAGE_BASE | {Perm.ALERT_VIEW}),
     Role.TOWNSHIP_LEADER: frozenset(
-        _TOWNSHIP_BASE | {Perm.CATALOG_ADOPT, Perm.CASE_TERMINATE, Perm.OBJECTION_HANDLE}
+        _TOWNSHIP_BASE | {Perm.CATALOG_ADOPT, Perm.CASE_TERMINATE, Perm.OBJECTION_HANDLE, Perm.ALERT_VIEW}
     ),
     Role.TOWNSHIP_DISCIPLINE: frozenset(
-        _TOWNSHIP_BASE | {Perm.CATALOG_ADOPT, Perm.OBJECTION_HANDLE, Perm.PEOPLE_REVEAL}
+        _TOWNSHIP_BASE
+        | {Perm.CATALOG_ADOPT, Perm.OBJECTION_HANDLE, Perm.PEOPLE_REVEAL, Perm.ALERT_VIEW, Perm.ALERT_HANDLE}
     ),
     Role.TOWNSHIP_REVIEWER: frozenset(_TOWNSHIP_BASE | {Perm.OBJECTION_HANDLE}),
     Role.TOWNSHIP_LIAISON: frozenset(_TOWNSHIP_BASE),
@@ -122,6 +126,9 @@ ROLE_PERMS: dict[str, frozenset[str]] = {
             Perm.CASE_VIEW,
             Perm.PEOPLE_VIEW,
             Perm.PEOPLE_REVEAL,
+            Perm.ALERT_VIEW,
+            Perm.ALERT_HANDLE,
+            Perm.RULE_MANAGE,
         }
     ),
     Role.COUNTY_DEPARTMENT: frozenset(

@@ -1,0 +1,338 @@
+"""Procedure rules (程序): skipped or out-of-order steps, missing documents, objections ignored,
+votes that could not pass, out-of-role attempts."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from fractions import Fraction
+
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from sunlit.cases.models import Objection, RefusedAttempt, StepInstance, VoteRecord
+from sunlit.cases.vocab import ObjectionStatus, RefusalKind, StepStatus
+from sunlit.powers.flowcheck import parse_fraction
+from sunlit.powers.models import Step, Transition
+from sunlit.powers.vocab import CompareRule, StepKind, VoteBase
+
+from ..vocab import RuleFamily, Severity
+from .base import Finding, ParamSpec, Rule, RuleContext, register
+
+
+@register
+class StepSequence(Rule):
+    code = "PROC_STEP_SEQUENCE"
+    name = gettext_lazy("Step skipped or taken out of order")
+    family = RuleFamily.PROCEDURE
+    severity = Severity.RED
+    watches = ("step.completed", "case.started")
+
+    def detect(self, ctx: RuleContext) -> Iterable[Finding]:
+        scope = StepInstance.objects.filter(ctx.village_q("case__village"), ctx.case_q())
+        previous = StepInstance.objects.filter(case=OuterRef("case"), sequence=OuterRef("sequence") - 1)
+        jumps = (
+            scope.filter(sequence__gt=1)
+            .annotate(prev_step=Subquery(previous.values("step")[:1]))
+            .annotate(
+                allowed=Exists(
+                    Transition.objects.filter(source=OuterRef("prev_step"), target=OuterRef("step"))
+                )
+            )
+            .filter(allowed=False)
+            .values_list("pk", "case_id", "case__village_id", "case__tracking_no", "step__key", "prev_step")
+        )
+        prev_keys = {}
+        rows = list(jumps.iterator(chunk_size=2000))
+        if rows:
+            prev_keys = dict(
+                Step.objects.filter(pk__in={r[5] for r in rows if r[5]}).values_list("pk", "key")
+            )
+        for pk, case_id, village_id, tracking_no, key, prev in rows:
+            yield Finding(
+                key=str(pk),
+                village_id=village_id,
+                case_id=case_id,
+                subject=f"cases.stepinstance:{pk}",
+                evidence={"tracking_no": tracking_no, "from": prev_keys.get(prev, ""), "to": key},
+            )
+        wrong_start = (
+            scope.filter(sequence=1)
+            .exclude(step__key=F("case__flow__start_key"))
+            .values_list("pk", "case_id", "case__village_id", "case__tracking_no", "step__key")
+        )
+        for pk, case_id, village_id, tracking_no, key in wrong_start.iterator(chunk_size=2000):
+            yield Finding(
+                key=str(pk),
+                village_id=village_id,
+                case_id=case_id,
+                subject=f"cases.stepinstance:{pk}",
+                evidence={"tracking_no": tracking_no, "from": "", "to": key},
+            )
+
+    def title(self, finding: Finding) -> str:
+        return _("Step out of order: %(case)s") % {"case": finding.evidence["tracking_no"]}
+
+    def explain(self, finding: Finding) -> str:
+        if not finding.evidence["from"]:
+            return _("Case %(case)s started at step “%(to)s”, which is not where its flow starts.") % {
+                "case": finding.evidence["tracking_no"],
+                "to": finding.evidence["to"],
+            }
+        return _("Case %(case)s went from step “%(from)s” to “%(to)s”, which its flow does not allow.") % {
+            "case": finding.evidence["tracking_no"],
+            "from": finding.evidence["from"],
+            "to": finding.evidence["to"],
+        }
+
+
+@register
+class DocumentsMissing(Rule):
+    code = "PROC_DOCUMENTS_MISSING"
+    name = gettext_lazy("Step completed without its required documents")
+    family = RuleFamily.PROCEDURE
+    severity = Severity.YELLOW
+    watches = ("step.completed",)
+
+    def detect(self, ctx: RuleContext) -> Iterable[Finding]:
+        scope = StepInstance.objects.filter(ctx.village_q("case__village"), ctx.case_q()).filter(
+            status=StepStatus.COMPLETED
+        )
+        # One query per step definition in use (bounded by the catalog, not by the number of cases).
+        steps = (
+            Step.objects.filter(pk__in=scope.values("step"))
+            .exclude(documents=[])
+            .values_list("pk", "documents")
+        )
+        for step_id, names in steps:
+            required = sorted(set(names))
+            if not required:
+                continue
+            short = (
+                scope.filter(step_id=step_id)
+                .annotate(
+                    have=Count("documents__name", filter=Q(documents__name__in=required), distinct=True)
+                )
+                .filter(have__lt=len(required))
+                .values_list("pk", "case_id", "case__village_id", "case__tracking_no", "step__name", "have")
+            )
+            for pk, case_id, village_id, tracking_no, step_name, have in short.iterator(chunk_size=2000):
+                yield Finding(
+                    key=str(pk),
+                    village_id=village_id,
+                    case_id=case_id,
+                    subject=f"cases.stepinstance:{pk}",
+                    evidence={
+                        "tracking_no": tracking_no,
+                        "step": step_name,
+                        "required": required,
+                        "uploaded": have,
+                    },
+                )
+
+    def title(self, finding: Finding) -> str:
+        return _("Documents missing: %(case)s") % {"case": finding.evidence["tracking_no"]}
+
+    def explain(self, finding: Finding) -> str:
+        return _(
+            "The step “%(step)s” of case %(case)s was completed with %(have)d of %(need)d required documents."
+        ) % {
+            "step": finding.evidence["step"],
+            "case": finding.evidence["tracking_no"],
+            "have": finding.evidence["uploaded"],
+            "need": len(finding.evidence["required"]),
+        }
+
+
+@register
+class ObjectionIgnored(Rule):
+    code = "PROC_OBJECTION_IGNORED"
+    name = gettext_lazy("Case moved on while an objection was open")
+    family = RuleFamily.PROCEDURE
+    severity = Severity.RED
+    watches = ("step.completed", "case.terminated", "objection.lodged")
+
+    def detect(self, ctx: RuleContext) -> Iterable[Finding]:
+        rows = (
+            Objection.objects.filter(ctx.village_q("case__village"), ctx.case_q())
+            .filter(status=ObjectionStatus.OPEN)
+            .exclude(case__current_id=F("notice__step_instance_id"))
+            .values_list("pk", "case_id", "case__village_id", "case__tracking_no", "receipt_code")
+        )
+        for pk, case_id, village_id, tracking_no, receipt in rows.iterator(chunk_size=2000):
+            yield Finding(
+                key=str(pk),
+                village_id=village_id,
+                case_id=case_id,
+                subject=f"cases.objection:{pk}",
+                evidence={"tracking_no": tracking_no, "receipt_code": receipt},
+            )
+
+    def title(self, finding: Finding) -> str:
+        return _("Objection ignored: %(case)s") % {"case": finding.evidence["tracking_no"]}
+
+    def explain(self, finding: Finding) -> str:
+        return _("Case %(case)s left its notice step while objection %(receipt)s was still unanswered.") % {
+            "case": finding.evidence["tracking_no"],
+            "receipt": finding.evidence["receipt_code"],
+        }
+
+
+@register
+class VoteRules(Rule):
+    code = "PROC_VOTE_RULES"
+    name = gettext_lazy("Vote step passed without a valid vote")
+    family = RuleFamily.PROCEDURE
+    severity = Severity.RED
+    watches = ("step.completed", "vote.recorded")
+
+    def detect(self, ctx: RuleContext) -> Iterable[Finding]:
+        scope = StepInstance.objects.filter(ctx.village_q("case__village"), ctx.case_q())
+        # 1. A vote step completed with no tally at all.
+        no_vote = (
+            scope.filter(status=StepStatus.COMPLETED, step__kind=StepKind.VOTE)
+            .annotate(has_vote=Exists(VoteRecord.objects.filter(step_instance=OuterRef("pk"))))
+            .filter(has_vote=False)
+            .values_list("pk", "case_id", "case__village_id", "case__tracking_no", "step__name")
+        )
+        for pk, case_id, village_id, tracking_no, step_name in no_vote.iterator(chunk_size=2000):
+            yield Finding(
+                key=f"novote:{pk}",
+                village_id=village_id,
+                case_id=case_id,
+                subject=f"cases.stepinstance:{pk}",
+                evidence={"tracking_no": tracking_no, "step": step_name, "problem": "no_vote"},
+            )
+        # 2. A tally recorded as passed (or quorate) that the step's rule does not let pass.
+        records = VoteRecord.objects.filter(ctx.village_q("case__village"), ctx.case_q())
+        rules = Step.objects.filter(pk__in=records.values("step_instance__step")).values_list(
+            "pk", "quorum", "quorum_rule", "threshold", "threshold_rule", "threshold_base"
+        )
+        for step_id, quorum, quorum_rule, threshold, threshold_rule, base in rules:
+            q_frac = parse_fraction(quorum) or Fraction(0)
+            t_frac = parse_fraction(threshold) or Fraction(1, 2)
+            base_col = "expected" if base == VoteBase.EXPECTED else "present"
+            q_ok = self._cmp("present", "expected", q_frac, quorum_rule or CompareRule.GTE)
+            t_ok = self._cmp("votes_for", base_col, t_frac, threshold_rule or CompareRule.GT)
+            bad = (
+                records.filter(step_instance__step_id=step_id)
+                .filter((Q(quorum_met=True) & ~q_ok) | (Q(passed=True) & ~(q_ok & t_ok)))
+                .values_list(
+                    "pk",
+                    "case_id",
+                    "case__village_id",
+                    "case__tracking_no",
+                    "votes_for",
+                    "present",
+                    "expected",
+                )
+            )
+            for pk, case_id, village_id, tracking_no, yes, present, expected in bad.iterator(chunk_size=2000):
+                yield Finding(
+                    key=f"tally:{pk}",
+                    village_id=village_id,
+                    case_id=case_id,
+                    subject=f"cases.voterecord:{pk}",
+                    evidence={
+                        "tracking_no": tracking_no,
+                        "problem": "tally",
+                        "for": yes,
+                        "present": present,
+                        "expected": expected,
+                        "quorum": f"{quorum_rule} {quorum}",
+                        "threshold": f"{threshold_rule} {threshold} of {base}",
+                    },
+                )
+
+    @staticmethod
+    def _cmp(count: str, base: str, fraction: Fraction, rule: str) -> Q:
+        """``count / base`` meets ``fraction`` (integer arithmetic on the two columns)."""
+        from django.db.models import ExpressionWrapper, IntegerField
+        from django.db.models.lookups import GreaterThan, GreaterThanOrEqual
+
+        lhs = ExpressionWrapper(F(count) * fraction.denominator, output_field=IntegerField())
+        rhs = ExpressionWrapper(F(base) * fraction.numerator, output_field=IntegerField())
+        lookup = GreaterThan if rule == CompareRule.GT else GreaterThanOrEqual
+        return Q(lookup(lhs, rhs))
+
+    def title(self, finding: Finding) -> str:
+        return _("Invalid vote: %(case)s") % {"case": finding.evidence["tracking_no"]}
+
+    def explain(self, finding: Finding) -> str:
+        if finding.evidence["problem"] == "no_vote":
+            return _(
+                "The vote step “%(step)s” of case %(case)s was completed without any recorded tally."
+            ) % {
+                "step": finding.evidence["step"],
+                "case": finding.evidence["tracking_no"],
+            }
+        return _(
+            "Case %(case)s records a vote as valid with %(yes)d for, %(present)d present of %(expected)d, "
+            "but the rule requires quorum %(quorum)s and %(threshold)s."
+        ) % {
+            "case": finding.evidence["tracking_no"],
+            "yes": finding.evidence["for"],
+            "present": finding.evidence["present"],
+            "expected": finding.evidence["expected"],
+            "quorum": finding.evidence["quorum"],
+            "threshold": finding.evidence["threshold"],
+        }
+
+
+@register
+class OutOfRole(Rule):
+    code = "PROC_OUT_OF_ROLE"
+    name = gettext_lazy("Step attempted without its role (越权)")
+    family = RuleFamily.PROCEDURE
+    severity = Severity.BLUE
+    watches = ("refused.out_of_role",)
+    case_scoped = True
+    params = {
+        "window_days": ParamSpec(30, 1, 365, gettext_lazy("Counting window"), "d"),
+        "repeat_threshold": ParamSpec(3, 2, 50, gettext_lazy("Yellow from this many attempts in the window")),
+    }
+
+    def detect(self, ctx: RuleContext) -> Iterable[Finding]:
+        since = ctx.now - datetime.timedelta(days=ctx.int_param("window_days"))
+        attempts = RefusedAttempt.objects.filter(ctx.village_q("village"), ctx.case_q()).filter(
+            kind=RefusalKind.OUT_OF_ROLE, actor__isnull=False, village__isnull=False
+        )
+        per_actor = dict(
+            attempts.filter(at__gte=since)
+            .values("actor_id")
+            .annotate(n=Count("pk"))
+            .values_list("actor_id", "n")
+        )
+        rows = (
+            attempts.values("actor_id", "case_id", "village_id")
+            .annotate(n=Count("pk"))
+            .values_list("actor_id", "case_id", "village_id", "n", "actor__username", "case__tracking_no")
+        )
+        threshold = ctx.int_param("repeat_threshold")
+        for actor_id, case_id, village_id, n, username, tracking_no in rows:
+            yield Finding(
+                key=f"{actor_id}:{case_id}",
+                village_id=village_id,
+                case_id=case_id,
+                subject=f"accounts.user:{actor_id}",
+                evidence={
+                    "user": username,
+                    "tracking_no": tracking_no,
+                    "attempts": n,
+                    "recent": per_actor.get(actor_id, 0),
+                },
+                severity=Severity.YELLOW if per_actor.get(actor_id, 0) >= threshold else None,
+            )
+
+    def title(self, finding: Finding) -> str:
+        return _("Out-of-role attempt by %(user)s") % {"user": finding.evidence["user"]}
+
+    def explain(self, finding: Finding) -> str:
+        return _(
+            "%(user)s tried %(n)d time(s) to complete a step of case %(case)s without holding its role."
+        ) % {
+            "user": finding.evidence["user"],
+            "n": finding.evidence["attempts"],
+            "case": finding.evidence["tracking_no"] or "—",
+        }
