@@ -23,7 +23,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import merkle
+from . import events, merkle
 from .errors import NotFound, ValidationFailed
 from .models import AuditEvent, LedgerHead, MerkleNode, PiiSalt
 
@@ -150,6 +150,7 @@ def ledger_append(
     head.chain = chain
     head.frontier = b"".join(frontier)
     head.save(update_fields=["size", "chain", "frontier"])
+    events.appended(kind, subject)  # after-commit listeners (supervision); nothing if rolled back
     return event
 
 
