@@ -895,6 +895,7 @@ class _Simulation:
             kwargs["inputs"] = {
                 name: self._answer(live, name, types[name]) for name in needed if name not in plan.variables
             }
+        case.refresh_from_db(fields=["revision", "variables", "status", "current"])  # objections bump it
         services.step_complete(actor=actor, case=case, sequence=instance.sequence, **kwargs)
         self.report.steps_completed += 1
         self.report.service_calls += 1

@@ -354,7 +354,17 @@ def _after_enter(case: Case, instance: StepInstance, *, actor: User | None, now:
 
 
 def _active_instance(case: Case, sequence: int | None) -> StepInstance:
-    instance = StepInstance.objects.filter(case=case, status=StepStatus.ACTIVE).select_related("step").first()
+    """The case's active step instance. Uses the one loaded with the case when there is one (the
+    write path re-checks it with a conditional update, so a stale object can only cause a conflict)."""
+    instance = None
+    if case.current_id is not None and "current" in case._state.fields_cache:
+        loaded = case.current
+        if loaded is not None and loaded.status == StepStatus.ACTIVE:
+            instance = loaded
+    if instance is None:
+        instance = (
+            StepInstance.objects.filter(case=case, status=StepStatus.ACTIVE).select_related("step").first()
+        )
     if case.status != CaseStatus.ACTIVE or instance is None:
         raise StepConflict(
             _("This case is closed; nothing can be done on it."), code=CaseErrorCode.CASE_CLOSED
@@ -416,25 +426,56 @@ def step_complete(
         )
 
 
+_STEP_META: dict[tuple[int, int, str], dict[str, Any]] = {}
+_STEP_META_MAX = 4096
+
+
+def _step_meta(case: Case, step: Step) -> dict[str, Any]:
+    """Outgoing transitions, declared types and engine-owned variables of a step of a published flow.
+
+    Published flows never change (their content hash is part of the key), so this is computed once per
+    process and step instead of on every completion.
+    """
+    key = (step.pk, case.flow_id, case.flow.content_hash)
+    meta = _STEP_META.get(key)
+    if meta is None:
+        outgoing = list(step.outgoing.select_related("target").order_by("priority", "position"))
+        types = engine.declared_types(case.item.variables)
+        owned = engine.vote_owned_variables(step, outgoing, types)
+        notice_owned = engine.notice_owned_variables(step, outgoing, types)
+        param_kinds = {p.key: p.kind for p in case.item.parameters.all()}
+        meta = {
+            "outgoing": outgoing,
+            "types": types,
+            "owned": owned,
+            "notice_owned": notice_owned,
+            "inputs": engine.routing_inputs(outgoing, types, owned | notice_owned),
+            "param_kinds": param_kinds,
+        }
+        if len(_STEP_META) >= _STEP_META_MAX:
+            _STEP_META.clear()
+        if case.flow.content_hash:  # only frozen (published) flows are cached
+            _STEP_META[key] = meta
+    return meta
+
+
 def step_requirements(case: Case, instance: StepInstance) -> dict[str, Any]:
     """What completing ``instance`` needs: documents, inputs, vote, notice end, open objections."""
     step = instance.step
-    outgoing = list(step.outgoing.select_related("target").order_by("priority", "position"))
-    types = engine.declared_types(case.item.variables)
-    owned = engine.vote_owned_variables(step, outgoing, types)
-    notice_owned = engine.notice_owned_variables(step, outgoing, types)
-    uploaded = set(instance.documents.values_list("name", flat=True))
+    meta = _step_meta(case, step)
+    uploaded = set(instance.documents.values_list("name", flat=True)) if step.documents else set()
     return {
         "documents": [{"name": d, "uploaded": d in uploaded} for d in step.documents],
         "missing_documents": [d for d in step.documents if d not in uploaded],
-        "inputs": engine.routing_inputs(outgoing, types, owned | notice_owned),
-        "vote_owned": sorted(owned),
-        "notice_owned": sorted(notice_owned),
+        "inputs": meta["inputs"],
+        "vote_owned": sorted(meta["owned"]),
+        "notice_owned": sorted(meta["notice_owned"]),
         "needs_vote": step.kind == StepKind.VOTE,
         "not_before": instance.not_before,
-        "open_objections": case.objections.filter(status=ObjectionStatus.OPEN).count(),
-        "outgoing": outgoing,
-        "types": types,
+        "open_objections": Objection.objects.filter(case=case, status=ObjectionStatus.OPEN).count(),
+        "outgoing": meta["outgoing"],
+        "types": meta["types"],
+        "param_kinds": meta["param_kinds"],
     }
 
 
@@ -450,32 +491,13 @@ def _step_complete(
     held_on: Any,
     meeting_ref: str,
 ) -> StepInstance:
-    with transaction.atomic():
-        return _step_complete_locked(
-            actor=actor,
-            case=case,
-            instance=instance,
-            who=who,
-            inputs=inputs,
-            note=note,
-            vote=vote,
-            held_on=held_on,
-            meeting_ref=meeting_ref,
-        )
+    """Validate and route outside the write transaction (reads only), then write inside it.
 
-
-def _step_complete_locked(
-    *,
-    actor: User,
-    case: Case,
-    instance: StepInstance,
-    who: Any,
-    inputs: dict[str, Any],
-    note: str,
-    vote: engine.Tally | None,
-    held_on: Any,
-    meeting_ref: str,
-) -> StepInstance:
+    The write transaction starts with two conditional updates — the step is still active, the case's
+    revision is the one validated (objections bump it) — so anything that changed in between turns
+    into a conflict instead of a wrong completion, and the transaction that holds the database's
+    write lock (SQLite) or the ledger lock (PostgreSQL) stays short.
+    """
     step = instance.step
     now = timezone.now()
     req = step_requirements(case, instance)
@@ -514,42 +536,41 @@ def _step_complete_locked(
         for name in notice_owned:
             values[name] = upheld
 
-    vote_record = None
-    with transaction.atomic():
-        if step.kind == StepKind.VOTE:
-            if vote is not None:
-                vote_record = _vote_record(
-                    actor=actor,
-                    case=case,
-                    instance=instance,
-                    tally=vote,
-                    held_on=held_on,
-                    meeting_ref=meeting_ref,
-                )
-            else:
-                vote_record = instance.votes.order_by("-recorded_at", "-id").first()
-            if vote_record is None:
+    outcome = None
+    latest_vote = None
+    if step.kind == StepKind.VOTE:
+        if vote is not None:
+            outcome = _vote_check(step, vote)
+            passed = outcome.passed
+        else:
+            latest_vote = instance.votes.order_by("-recorded_at", "-id").first()
+            if latest_vote is None:
                 raise CaseRefused(
                     _("Record the vote tally of the meeting first."),
                     code=CaseErrorCode.VOTE_REQUIRED,
                     fields={"vote": [_("Required for a vote step.")]},
                 )
-            if not vote_record.passed and not owned:
-                raise CaseRefused(
-                    _(
-                        "The vote did not pass, and this flow has no way forward for a failed vote. Hold the "
-                        "vote again or terminate the case with a reason."
-                    ),
-                    code=CaseErrorCode.VOTE_FAILED_NO_PATH,
-                )
-            for name in owned:
-                values[name] = vote_record.passed
+            passed = latest_vote.passed
+        if not passed and not owned:
+            raise CaseRefused(
+                _(
+                    "The vote did not pass, and this flow has no way forward for a failed vote. Hold the "
+                    "vote again or terminate the case with a reason."
+                ),
+                code=CaseErrorCode.VOTE_FAILED_NO_PATH,
+            )
+        for name in owned:
+            values[name] = passed
 
-        variables = {**case.variables, **values}
-        kinds = {p.key: p.kind for p in case.item.parameters.all()}
-        route = engine.choose_route(req["outgoing"], variables, engine.guard_params(case.parameters, kinds))
+    variables = {**case.variables, **values}
+    route = engine.choose_route(
+        req["outgoing"], variables, engine.guard_params(case.parameters, req["param_kinds"])
+    )
+    document_hashes = sorted(instance.documents.values_list("sha256", flat=True)) if step.documents else []
 
-        # The conditional update is the concurrency gate: only one completer finds the step active.
+    with transaction.atomic():
+        # The conditional updates are the concurrency gate: only one completer finds the step active
+        # and the case at the revision it validated.
         won = StepInstance.objects.filter(pk=instance.pk, status=StepStatus.ACTIVE).update(
             status=StepStatus.COMPLETED,
             completed_at=now,
@@ -563,13 +584,20 @@ def _step_complete_locked(
         )
         if not won:
             raise StepConflict()
+        amount = _amount(variables) or case.amount
         updated = Case.objects.filter(pk=case.pk, revision=case.revision).update(
-            variables=variables, amount=_amount(variables) or case.amount, revision=F("revision") + 1
+            variables=variables, amount=amount, revision=F("revision") + 1
         )
         if not updated:
             raise StepConflict()
-        case.variables = variables
-        case.revision += 1
+        vote_record_obj = latest_vote
+        if vote is not None and outcome is not None:
+            vote_record_obj = _vote_store(
+                actor=actor, case=case, instance=instance, tally=vote, outcome=outcome, held_on=held_on,
+                meeting_ref=meeting_ref, now=now,
+            )  # fmt: skip
+        case.variables, case.amount, case.revision = variables, amount, case.revision + 1
+        nxt = _enter(case, route.target, sequence=instance.sequence + 1, now=now)
         ledger_append(
             kind="step.completed",
             actor=actor,
@@ -584,16 +612,17 @@ def _step_complete_locked(
                 "inputs": values,
                 "routing": route.evaluations,
                 "next": route.target.key,
-                "documents": sorted(instance.documents.values_list("sha256", flat=True)),
-                "vote": vote_record.pk if vote_record is not None else None,
+                "documents": document_hashes,
+                "vote": vote_record_obj.pk if vote_record_obj is not None else None,
                 "due_at": instance.due_at,
                 "late": bool(instance.due_at and now >= instance.due_at),
                 "note": note,
             },
         )
-        nxt = _enter(case, route.target, sequence=instance.sequence + 1, now=now)
         _after_enter(case, nxt, actor=actor, now=now)
-    instance.refresh_from_db()
+    instance.status, instance.completed_at, instance.completed_by = StepStatus.COMPLETED, now, actor
+    instance.completed_as, instance.on_behalf, instance.note = who.role, who.on_behalf, note
+    instance.inputs, instance.routing, instance.next_step_key = values, route.evaluations, route.target.key
     return instance
 
 
@@ -629,10 +658,7 @@ def vote_record(
         )
 
 
-def _vote_record(
-    *, actor: User, case: Case, instance: StepInstance, tally: engine.Tally, held_on: Any, meeting_ref: str
-) -> VoteRecord:
-    step = instance.step
+def _vote_check(step: Step, tally: engine.Tally) -> engine.VoteOutcome:
     if step.kind != StepKind.VOTE:
         raise CaseRefused(_("This step is not a vote."), code=CaseErrorCode.VOTE_INVALID)
     outcome = engine.vote_outcome(step, tally)
@@ -645,7 +671,21 @@ def _vote_record(
             % {"present": tally.present, "expected": tally.expected, "needed": outcome.quorum_needed},
             code=CaseErrorCode.QUORUM_NOT_MET,
         )
-    now = timezone.now()
+    return outcome
+
+
+def _vote_store(
+    *,
+    actor: User,
+    case: Case,
+    instance: StepInstance,
+    tally: engine.Tally,
+    outcome: engine.VoteOutcome,
+    held_on: Any,
+    meeting_ref: str,
+    now: Any,
+) -> VoteRecord:
+    step = instance.step
     record = VoteRecord.objects.create(
         case=case,
         step_instance=instance,
@@ -683,6 +723,16 @@ def _vote_record(
         },
     )
     return record
+
+
+def _vote_record(
+    *, actor: User, case: Case, instance: StepInstance, tally: engine.Tally, held_on: Any, meeting_ref: str
+) -> VoteRecord:
+    outcome = _vote_check(instance.step, tally)
+    return _vote_store(
+        actor=actor, case=case, instance=instance, tally=tally, outcome=outcome, held_on=held_on,
+        meeting_ref=meeting_ref, now=timezone.now(),
+    )  # fmt: skip
 
 
 # --- documents -------------------------------------------------------------------------------------------
@@ -788,6 +838,8 @@ def objection_lodge(
                 _("The notice period is over; objections can no longer be lodged here."),
                 code=CaseErrorCode.NOTICE_CLOSED,
             )
+        # Bump the revision so a completion validated before this objection existed fails its gate.
+        Case.objects.filter(pk=case.pk).update(revision=F("revision") + 1)
         objection = Objection.objects.create(
             notice=notice,
             case=case,
