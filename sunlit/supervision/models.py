@@ -128,3 +128,40 @@ class SweepRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+# --- notifications (sunlit/supervision/notify.py) ----------------------------------------------------------
+
+
+class Notification(models.Model):
+    """One message owed to one handler about one alert event: a new red alert or an escalation.
+
+    The unique key makes delivery idempotent (a re-run task or a second worker finds the row and does
+    not notify twice); ``sent_at`` stays empty until a backend accepted it, so a failed delivery is
+    retried by the next flush, and with a digest period the rows wait to be sent as one message.
+    """
+
+    class Event(models.TextChoices):
+        RAISED = "raised", _("New red alert")  # a red alert was raised
+        ESCALATED = "escalated", _("Escalated")  # an alert moved up to the recipient's region
+
+    recipient = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="notifications")
+    event = models.CharField(_("event"), max_length=10, choices=Event.choices)
+    level = models.PositiveSmallIntegerField(_("escalation level"), default=0)
+    created_at = models.DateTimeField(_("created at"))
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True, db_index=True)
+    backend = models.CharField(_("sent by"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "alert", "event", "level"], name="uniq_alert_notification"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient_id} {self.event} {self.alert_id}"
