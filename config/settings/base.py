@@ -107,6 +107,8 @@ TEMPLATES = [
 _default_db = f"sqlite:///{DATA_DIR / 'sunlit.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL", _default_db), conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's SQLite backend plus a kernel lock that queues concurrent writers (sunlit/core/db/sqlite3).
+    DATABASES["default"]["ENGINE"] = "sunlit.core.db.sqlite3"
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",

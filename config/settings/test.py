@@ -17,7 +17,7 @@ LANGUAGE_CODE = "zh-hans"
 
 # A file-backed SQLite test database (not the shared in-memory one) so WAL, busy timeouts and
 # IMMEDIATE transactions behave as in production, and concurrency tests are meaningful.
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["TEST"] = {
         "NAME": str(Path(tempfile.mkdtemp(prefix="sunlit-test-db-")) / "test.sqlite3")
     }
