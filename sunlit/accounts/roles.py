@@ -87,6 +87,7 @@ class Perm(models.TextChoices):
     PEOPLE_VIEW = "people.view", _("See the people registry (masked)")
     PEOPLE_MANAGE = "people.manage", _("Register people, households, kinship and declarations")
     PEOPLE_REVEAL = "people.reveal", _("Reveal ID numbers and phones, with a logged reason")
+    REFERENCE_IMPORT = "reference.import", _("Import reference datasets (deaths, vehicles, payroll …)")
     ALERT_VIEW = "alert.view", _("See supervision alerts")
     ALERT_HANDLE = "alert.handle", _("Claim, verify, dismiss and close alerts")
     RULE_MANAGE = "rule.manage", _("Set supervision rule parameters within their bounds")
@@ -129,10 +130,18 @@ ROLE_PERMS: dict[str, frozenset[str]] = {
             Perm.ALERT_VIEW,
             Perm.ALERT_HANDLE,
             Perm.RULE_MANAGE,
+            Perm.REFERENCE_IMPORT,
         }
     ),
     Role.COUNTY_DEPARTMENT: frozenset(
-        {Perm.STAFF_VIEW, Perm.CATALOG_VIEW, Perm.CASE_VIEW, Perm.PEOPLE_VIEW, Perm.PEOPLE_REVEAL}
+        {
+            Perm.STAFF_VIEW,
+            Perm.CATALOG_VIEW,
+            Perm.CASE_VIEW,
+            Perm.PEOPLE_VIEW,
+            Perm.PEOPLE_REVEAL,
+            Perm.REFERENCE_IMPORT,
+        }
     ),
     # 三员分立: each admin does one job and none of them touches business data.
     Role.SYSTEM_ADMIN: frozenset(
