@@ -55,7 +55,7 @@ def user_create(
 def role_grant(*, actor: User | None, user: User, role: str, region: Region) -> RoleAssignment:
     """Grant ``role`` in ``region``. Enforces role levels and the separation of the three admins."""
     if role not in Role.values or role in FLOW_ONLY_ROLES:
-        msg = _("Unknown role %(role)r.") % {"role": role}
+        msg = _("Unknown role “%(role)s”.") % {"role": role}
         raise ValidationFailed(msg, code="unknown_role", fields={"role": [msg]})
     if actor is not None and not has_perm(actor, Perm.ROLE_ASSIGN, region):
         raise PermissionDenied()

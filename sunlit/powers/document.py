@@ -75,7 +75,7 @@ def _choice(
     if value not in choices:
         ctx.add(
             "choice",
-            _("%(value)r is not one of: %(choices)s.") % {"value": value, "choices": ", ".join(choices)},
+            _("“%(value)s” is not one of: %(choices)s.") % {"value": value, "choices": ", ".join(choices)},
             f"{path}.{key}",
         )
         return str(value or "")
@@ -103,7 +103,7 @@ def _days(ctx: _Ctx, value: Any, path: str) -> int | str | None:
     """A number of working days, or a reference ``param:key`` to an item parameter."""
     if isinstance(value, str) and value.startswith("param:"):
         if not KEY_RE.match(value[6:]):
-            ctx.add("param_ref", _("Malformed parameter reference %(v)r.") % {"v": value}, path)
+            ctx.add("param_ref", _("Malformed parameter reference “%(v)s”.") % {"v": value}, path)
         return value
     return _int(ctx, value, path, minimum=0, maximum=3650)
 
@@ -157,7 +157,7 @@ def _unique(ctx: _Ctx, values: list[tuple[str, str]], what: str) -> None:
         if value in seen:
             ctx.add(
                 "duplicate_code",
-                _("Duplicate %(what)s %(value)r (first at %(first)s).")
+                _("Duplicate %(what)s “%(value)s” (first at %(first)s).")
                 % {"what": what, "value": value, "first": seen[value]},
                 path,
             )
@@ -170,7 +170,7 @@ def _code(ctx: _Ctx, data: dict, key: str, path: str, regex: re.Pattern = CODE_R
     if value and not regex.match(value):
         ctx.add(
             "code_format",
-            _("%(value)r is not a valid code (letters, digits, - _ .).") % {"value": value},
+            _("“%(value)s” is not a valid code (letters, digits, - _ .).") % {"value": value},
             f"{path}.{key}",
         )
     return value
@@ -179,7 +179,7 @@ def _code(ctx: _Ctx, data: dict, key: str, path: str, regex: re.Pattern = CODE_R
 def _role(ctx: _Ctx, data: dict, key: str, path: str, *, required: bool = True) -> str:
     value = _text(ctx, data, key, path, required=required, max_len=32)
     if value and not is_known_role(value):
-        ctx.add("unknown_role", _("Unknown role %(role)r.") % {"role": value}, f"{path}.{key}")
+        ctx.add("unknown_role", _("Unknown role “%(role)s”.") % {"role": value}, f"{path}.{key}")
     return value
 
 
@@ -215,10 +215,10 @@ def normalize_document(data: Any) -> tuple[dict, list[Problem]]:
     if not isinstance(data, dict):
         return {}, [Problem("type", _("The catalog file must be a mapping with catalog and items."), "")]
     if data.get("format") != FORMAT:
-        ctx.add("format", _("format must be %(fmt)r.") % {"fmt": FORMAT}, "format")
+        ctx.add("format", _("format must be “%(fmt)s”.") % {"fmt": FORMAT}, "format")
     unknown = sorted(set(data) - {"format", "catalog", "items", "responsibilities", "negative_list"})
     for key in unknown:
-        ctx.add("unknown_key", _("Unknown section %(key)r.") % {"key": key}, key)
+        ctx.add("unknown_key", _("Unknown section “%(key)s”.") % {"key": key}, key)
     cat = _dict(ctx, data.get("catalog"), "catalog")
     catalog = {
         "code": _code(ctx, cat, "code", "catalog"),
@@ -335,7 +335,7 @@ def _item(ctx: _Ctx, raw: Any, path: str, matrix: dict) -> dict:
         _check_param_bounds(ctx, param, ppath)
         if param["key"] in params:
             ctx.add(
-                "duplicate_code", _("Duplicate parameter %(key)r.") % {"key": param["key"]}, f"{ppath}.key"
+                "duplicate_code", _("Duplicate parameter “%(key)s”.") % {"key": param["key"]}, f"{ppath}.key"
             )
         params[param["key"]] = param["kind"]
         item["parameters"].append(param)
@@ -352,7 +352,7 @@ def _item(ctx: _Ctx, raw: Any, path: str, matrix: dict) -> dict:
             ctx.add("reserved", _("'params' is reserved for item parameters."), f"{vpath}.name")
         if var["name"] in variables:
             ctx.add(
-                "duplicate_code", _("Duplicate variable %(name)r.") % {"name": var["name"]}, f"{vpath}.name"
+                "duplicate_code", _("Duplicate variable “%(name)s”.") % {"name": var["name"]}, f"{vpath}.name"
             )
         variables[var["name"]] = var["type"]
         item["variables"].append(var)
@@ -360,7 +360,7 @@ def _item(ctx: _Ctx, raw: Any, path: str, matrix: dict) -> dict:
     if ref is not None and ref not in params:
         ctx.add(
             "unknown_parameter",
-            _("time_limit_days refers to undeclared parameter %(key)r.") % {"key": ref},
+            _("time_limit_days refers to undeclared parameter “%(key)s”.") % {"key": ref},
             f"{path}.time_limit_days",
         )
 
@@ -406,12 +406,12 @@ def _item(ctx: _Ctx, raw: Any, path: str, matrix: dict) -> dict:
         if not risk["controls"]:
             ctx.add(
                 "no_controls",
-                _("Risk %(code)r has no control; every risk needs at least one.") % {"code": risk["code"]},
+                _("Risk “%(code)s” has no control; every risk needs at least one.") % {"code": risk["code"]},
                 f"{rpath}.controls",
             )
         if risk["code"] in risk_codes:
             ctx.add(
-                "duplicate_code", _("Duplicate risk code %(code)r.") % {"code": risk["code"]}, f"{rpath}.code"
+                "duplicate_code", _("Duplicate risk code “%(code)s”.") % {"code": risk["code"]}, f"{rpath}.code"
             )
         risk_codes.add(risk["code"])
         item["risks"].append(risk)
@@ -488,7 +488,7 @@ def _item(ctx: _Ctx, raw: Any, path: str, matrix: dict) -> dict:
         if risk["step"] and risk["step"] not in step_keys:
             ctx.add(
                 "unknown_step",
-                _("Risk %(code)r is attached to unknown step %(step)r.")
+                _("Risk “%(code)s” is attached to unknown step “%(step)s”.")
                 % {"code": risk["code"], "step": risk["step"]},
                 f"{path}.risks[{j}].step",
             )
@@ -504,7 +504,7 @@ def _link_risks(ctx: _Ctx, item: dict, path: str) -> None:
             if code in listed and listed[code] != step["key"]:
                 ctx.add(
                     "risk_step_conflict",
-                    _("Risk %(code)r is linked to two steps.") % {"code": code},
+                    _("Risk “%(code)s” is linked to two steps.") % {"code": code},
                     f"{path}.flow.steps[{j}].risks",
                 )
             listed.setdefault(code, step["key"])
@@ -513,7 +513,7 @@ def _link_risks(ctx: _Ctx, item: dict, path: str) -> None:
             if risk["step"] and risk["step"] != listed[risk["code"]]:
                 ctx.add(
                     "risk_step_conflict",
-                    _("Risk %(code)r names step %(a)r but step %(b)r lists it.")
+                    _("Risk “%(code)s” names step “%(a)s” but step “%(b)s” lists it.")
                     % {"code": risk["code"], "a": risk["step"], "b": listed[risk["code"]]},
                     f"{path}.risks[{j}].step",
                 )

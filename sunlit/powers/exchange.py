@@ -389,7 +389,7 @@ def read_xlsx(data: bytes) -> tuple[dict, Origins]:
         if row.get("code") in by_code:
             errors.append(
                 RowError(
-                    row.line, _("Duplicate item code %(code)r.") % {"code": row.get("code")}, "code", "Items"
+                    row.line, _("Duplicate item code “%(code)s”.") % {"code": row.get("code")}, "code", "Items"
                 )
             )
             continue
@@ -402,7 +402,7 @@ def read_xlsx(data: bytes) -> tuple[dict, Origins]:
         code = row.get("item")
         if code not in by_code:
             errors.append(
-                RowError(row.line, _("Unknown item %(code)r.") % {"code": code}, "item", table.sheet)
+                RowError(row.line, _("Unknown item “%(code)s”.") % {"code": code}, "item", table.sheet)
             )
             return None
         return by_code[code], index[code]

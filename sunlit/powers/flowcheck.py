@@ -73,7 +73,7 @@ def check_flow(
         key = step.get("key")
         if key in keys:
             problems.append(
-                Problem("duplicate_step", _("Step key %(key)r is used twice.") % {"key": key}, f"{spath}.key")
+                Problem("duplicate_step", _("Step key “%(key)s” is used twice.") % {"key": key}, f"{spath}.key")
             )
         keys.setdefault(key, i)
         kind = step.get("kind")
@@ -83,7 +83,7 @@ def check_flow(
                 problems.append(
                     Problem(
                         "missing_role",
-                        _("Step %(key)r needs a responsible role.") % {"key": key},
+                        _("Step “%(key)s” needs a responsible role.") % {"key": key},
                         f"{spath}.role",
                     )
                 )
@@ -91,7 +91,7 @@ def check_flow(
                 problems.append(
                     Problem(
                         "unknown_role",
-                        _("Step %(key)r names an unknown role %(role)r.") % {"key": key, "role": role},
+                        _("Step “%(key)s” names an unknown role “%(role)s”.") % {"key": key, "role": role},
                         f"{spath}.role",
                     )
                 )
@@ -99,7 +99,7 @@ def check_flow(
             problems.append(
                 Problem(
                     "unknown_role",
-                    _("Step %(key)r names an unknown role %(role)r.") % {"key": key, "role": role},
+                    _("Step “%(key)s” names an unknown role “%(role)s”.") % {"key": key, "role": role},
                     f"{spath}.role",
                 )
             )
@@ -109,7 +109,7 @@ def check_flow(
                 problems.append(
                     Problem(
                         "unknown_parameter",
-                        _("%(field)s refers to parameter %(key)r, which the item does not declare.")
+                        _("%(field)s refers to parameter “%(key)s”, which the item does not declare.")
                         % {"field": field, "key": ref},
                         f"{spath}.{field}",
                     )
@@ -126,7 +126,7 @@ def check_flow(
             problems.append(
                 Problem(
                     "notice_days_required",
-                    _("Public-notice step %(key)r needs a number of notice days.") % {"key": key},
+                    _("Public-notice step “%(key)s” needs a number of notice days.") % {"key": key},
                     f"{spath}.notice_days",
                 )
             )
@@ -134,7 +134,7 @@ def check_flow(
             problems.append(
                 Problem(
                     "notice_days_misplaced",
-                    _("Only public-notice steps have notice days (step %(key)r).") % {"key": key},
+                    _("Only public-notice steps have notice days (step “%(key)s”).") % {"key": key},
                     f"{spath}.notice_days",
                 )
             )
@@ -145,7 +145,7 @@ def check_flow(
             problems.append(
                 Problem(
                     "vote_misplaced",
-                    _("Only vote steps have a vote rule (step %(key)r).") % {"key": key},
+                    _("Only vote steps have a vote rule (step “%(key)s”).") % {"key": key},
                     f"{spath}.vote",
                 )
             )
@@ -155,7 +155,7 @@ def check_flow(
                     problems.append(
                         Problem(
                             "unknown_risk",
-                            _("Step %(key)r links risk %(code)r, which the item does not list.")
+                            _("Step “%(key)s” links risk “%(code)s”, which the item does not list.")
                             % {"key": key, "code": code},
                             f"{spath}.risks",
                         )
@@ -166,7 +166,7 @@ def check_flow(
         problems.append(
             Problem(
                 "bad_start",
-                _("The start step %(key)r is not one of the steps.") % {"key": start},
+                _("The start step “%(key)s” is not one of the steps.") % {"key": start},
                 f"{path}.start",
             )
         )
@@ -186,7 +186,7 @@ def check_flow(
                 problems.append(
                     Problem(
                         "unknown_step",
-                        _("Transition %(n)d: %(end)s step %(key)r does not exist.")
+                        _("Transition %(n)d: %(end)s step “%(key)s” does not exist.")
                         % {"n": j + 1, "end": end, "key": value},
                         f"{tpath}.{end}",
                     )
@@ -198,7 +198,7 @@ def check_flow(
             problems.append(
                 Problem(
                     "self_loop",
-                    _("Transition %(n)d loops from %(key)r to itself.") % {"n": j + 1, "key": src},
+                    _("Transition %(n)d loops from “%(key)s” to itself.") % {"n": j + 1, "key": src},
                     tpath,
                 )
             )
@@ -235,7 +235,7 @@ def check_flow(
             if out:
                 problems.append(
                     Problem(
-                        "end_has_exit", _("End step %(key)r must not lead anywhere.") % {"key": key}, spath
+                        "end_has_exit", _("End step “%(key)s” must not lead anywhere.") % {"key": key}, spath
                     )
                 )
             continue
@@ -243,7 +243,7 @@ def check_flow(
             problems.append(
                 Problem(
                     "dead_end",
-                    _("Step %(key)r leads nowhere; every step except an end needs a way out.") % {"key": key},
+                    _("Step “%(key)s” leads nowhere; every step except an end needs a way out.") % {"key": key},
                     spath,
                 )
             )
@@ -255,7 +255,7 @@ def check_flow(
                     Problem(
                         "branch_default",
                         _(
-                            "Branch at step %(key)r needs exactly one default way (without a condition); it has %(n)d."
+                            "Branch at step “%(key)s” needs exactly one default way (without a condition); it has %(n)d."
                         )
                         % {"key": key, "n": len(defaults)},
                         spath,
@@ -266,7 +266,7 @@ def check_flow(
                 problems.append(
                     Problem(
                         "branch_priority",
-                        _("Conditions at step %(key)r need distinct priorities.") % {"key": key},
+                        _("Conditions at step “%(key)s” need distinct priorities.") % {"key": key},
                         spath,
                     )
                 )
@@ -278,7 +278,7 @@ def check_flow(
                 problems.append(
                     Problem(
                         "unreachable",
-                        _("Step %(key)r cannot be reached from the start.") % {"key": key},
+                        _("Step “%(key)s” cannot be reached from the start.") % {"key": key},
                         f"{path}.steps[{index}]",
                     )
                 )
@@ -300,7 +300,7 @@ def check_flow(
                 problems.append(
                     Problem(
                         "no_path_to_end",
-                        _("From step %(key)r no path reaches an end.") % {"key": key},
+                        _("From step “%(key)s” no path reaches an end.") % {"key": key},
                         f"{path}.steps[{index}]",
                     )
                 )
@@ -323,7 +323,7 @@ def _check_vote(vote: Any, key: str, vpath: str) -> list[Problem]:
         return [
             Problem(
                 "vote_rule_required",
-                _("Vote step %(key)r needs a vote rule (body, quorum, threshold).") % {"key": key},
+                _("Vote step “%(key)s” needs a vote rule (body, quorum, threshold).") % {"key": key},
                 vpath,
             )
         ]
@@ -332,7 +332,7 @@ def _check_vote(vote: Any, key: str, vpath: str) -> list[Problem]:
         problems.append(
             Problem(
                 "vote_body",
-                _("Vote step %(key)r names an unknown body %(body)r.")
+                _("Vote step “%(key)s” names an unknown body “%(body)s”.")
                 % {"key": key, "body": vote.get("body")},
                 f"{vpath}.body",
             )
@@ -342,7 +342,7 @@ def _check_vote(vote: Any, key: str, vpath: str) -> list[Problem]:
             problems.append(
                 Problem(
                     "vote_fraction",
-                    _("%(field)s of step %(key)r must be a fraction such as 2/3.")
+                    _("%(field)s of step “%(key)s” must be a fraction such as 2/3.")
                     % {"field": field, "key": key},
                     f"{vpath}.{field}",
                 )
@@ -352,7 +352,7 @@ def _check_vote(vote: Any, key: str, vpath: str) -> list[Problem]:
             problems.append(
                 Problem(
                     "vote_rule",
-                    _("%(field)s of step %(key)r must be gt or gte.") % {"field": field, "key": key},
+                    _("%(field)s of step “%(key)s” must be gt or gte.") % {"field": field, "key": key},
                     f"{vpath}.{field}",
                 )
             )
@@ -360,7 +360,7 @@ def _check_vote(vote: Any, key: str, vpath: str) -> list[Problem]:
         problems.append(
             Problem(
                 "vote_base",
-                _("threshold_base of step %(key)r must be expected or present.") % {"key": key},
+                _("threshold_base of step “%(key)s” must be expected or present.") % {"key": key},
                 f"{vpath}.threshold_base",
             )
         )

@@ -96,7 +96,7 @@ def check_guard(expression: str, variables: dict[str, str], params: dict[str, st
         if not isinstance(result, bool):
             return GuardProblem(
                 "guard_not_boolean",
-                _("The condition must be true or false, not %(value)r.") % {"value": result},
+                _("The condition must be true or false, not “%(value)s”.") % {"value": result},
             )
     return None
 

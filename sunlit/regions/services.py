@@ -112,14 +112,14 @@ def regions_import(
         name = row.get("name")
         if code is None:
             errors.append(
-                RowError(row.line, _("Malformed division code %(code)r.") % {"code": row.get("code")}, "code")
+                RowError(row.line, _("Malformed division code “%(code)s”.") % {"code": row.get("code")}, "code")
             )
             continue
         if level_raw not in RegionLevel.values:
             errors.append(
                 RowError(
                     row.line,
-                    _("Unknown level %(level)r; use one of %(levels)s.")
+                    _("Unknown level “%(level)s”; use one of %(levels)s.")
                     % {"level": level_raw, "levels": ", ".join(RegionLevel.values)},
                     "level",
                 )
