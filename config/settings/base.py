@@ -214,3 +214,12 @@ LOGGING = {
 # The ledger (docs/ledger.md): signing key file name in SUNLIT_KEYS_DIR, checkpoint interval.
 SUNLIT_LEDGER_KEY_FILE = os.environ.get("SUNLIT_LEDGER_KEY_FILE", "ledger-ed25519.pem")
 SUNLIT_LEDGER_CHECKPOINT_MINUTES = int(os.environ.get("SUNLIT_LEDGER_CHECKPOINT_MINUTES", "10"))
+
+# Alert notifications (sunlit/supervision/notify.py, docs/operations.md): the backend (dotted path),
+# the digest period (0 = one message per alert at once), the JSON-lines file of FileBackend and the
+# SMS gateway of SmsBackend.
+SUNLIT_NOTIFY_BACKEND = os.environ.get("SUNLIT_NOTIFY_BACKEND", "sunlit.supervision.notify.ConsoleBackend")
+SUNLIT_NOTIFY_DIGEST_MINUTES = int(os.environ.get("SUNLIT_NOTIFY_DIGEST_MINUTES", "0"))
+SUNLIT_NOTIFY_FILE = os.environ.get("SUNLIT_NOTIFY_FILE", str(DATA_DIR / "notifications.jsonl"))
+SUNLIT_SMS_URL = os.environ.get("SUNLIT_SMS_URL", "")
+SUNLIT_SMS_TOKEN = os.environ.get("SUNLIT_SMS_TOKEN", "")

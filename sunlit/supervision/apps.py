@@ -8,6 +8,6 @@ class SupervisionConfig(AppConfig):
     verbose_name = _("Electronic supervision")
 
     def ready(self) -> None:
-        from . import hooks, rules  # noqa: F401 - registers the rules and the ledger listener
+        from . import hooks, notify, rules  # noqa: F401 - registers the rules, the ledger listener, the digest job
 
         hooks.connect()

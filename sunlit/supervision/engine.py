@@ -24,6 +24,7 @@ from django.utils import timezone
 from sunlit.core.ledger import ledger_append
 from sunlit.regions.models import Region
 
+from . import notify
 from .models import Alert, AlertAction, RuleSetting, SweepRun
 from .rules.base import REGISTRY, Finding, Rule, RuleContext, defaults
 from .vocab import AlertStatus
@@ -172,6 +173,7 @@ def raise_alerts(
                     "evidence": alert.evidence,
                 },
             )
+    notify.alerts_raised([a.pk for a in created])  # notifications hook: enqueued on commit (notify.py)
     return len(created), len(known)
 
 

@@ -22,6 +22,7 @@ from sunlit.core.errors import Conflict, NotFound, PermissionDenied, ValidationF
 from sunlit.core.ledger import ledger_append
 from sunlit.regions.models import Region, RegionLevel
 
+from . import notify
 from .models import Alert, AlertAction, RuleSetting
 from .rules.base import REGISTRY
 from .rules.time import working_days_before
@@ -255,6 +256,7 @@ def alerts_escalate_due(*, now: datetime.datetime | None = None) -> int:
         .select_related("handling_region__parent", "village")
     )
     moved = 0
+    escalated: list[int] = []  # notifications hook
     for alert in due:
         since = alert.escalated_at or alert.first_seen_at
         stale = (alert.status == AlertStatus.OPEN and since <= claim_cutoff) or since <= resolve_cutoff
@@ -289,6 +291,8 @@ def alerts_escalate_due(*, now: datetime.datetime | None = None) -> int:
                 },
             )
         moved += 1
+        escalated.append(alert.pk)
+    notify.alerts_escalated(escalated)  # notifications hook: enqueued on commit (notify.py)
     return moved
 
 
