@@ -16,6 +16,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from sunlit.core.management.base import SunlitCommand, region_option
+from sunlit.people.models import ReferenceKind
+from sunlit.people.reference import reference_import
 from sunlit.people.services import kinship_import, people_import
 from sunlit.powers.services import catalog_import, catalog_publish
 from sunlit.regions.services import regions_import
@@ -79,6 +81,17 @@ def _import_kinship(path: Path, options: dict[str, Any]) -> list[str]:
     return [_("%(kinships)d kinship links recorded.") % result]
 
 
+def _reference(kind: str) -> Callable[[Path, dict[str, Any]], list[str]]:
+    def run(path: Path, options: dict[str, Any]) -> list[str]:
+        batch = reference_import(actor=None, kind=kind, source=path, filename=path.name)
+        return [
+            _("%(rows)d records of %(dataset)s imported as batch %(batch)d.")
+            % {"rows": batch.rows, "dataset": ReferenceKind(kind).label, "batch": batch.pk}
+        ]
+
+    return run
+
+
 IMPORTERS: dict[str, ImportKind] = {
     "regions": ImportKind(_import_regions, (".csv", ".xlsx")),
     "people": ImportKind(_import_people, (".csv", ".xlsx")),
@@ -86,6 +99,8 @@ IMPORTERS: dict[str, ImportKind] = {
     "catalog": ImportKind(
         _import_catalog, (".yaml", ".yml", ".xlsx"), options=("owner", "publish"), required=("owner",)
     ),
+    # Reference datasets for the eligibility cross-checks (大数据比对).
+    **{kind.value: ImportKind(_reference(kind.value), (".csv", ".xlsx")) for kind in ReferenceKind},
 }
 
 
@@ -93,8 +108,8 @@ class Command(SunlitCommand):
     help = (
         "Import a file. Kinds: regions (CSV/XLSX: code, name, level, parent_code); catalog (YAML/XLSX, "
         "as a draft edition owned by --owner; --publish publishes it at once); people (CSV/XLSX: "
-        "village_code, name, id_number, …); kinship (CSV/XLSX: id_number, relative_id_number, relation). "
-        "All or nothing: a "
+        "village_code, name, id_number, …); kinship (CSV/XLSX: id_number, relative_id_number, relation); "
+        "reference datasets deaths, vehicles, businesses, payroll, urban_benefits (CSV/XLSX). All or nothing: a "
         "rejected file lists every bad row and changes nothing. See docs/import-formats.md."
     )
 
