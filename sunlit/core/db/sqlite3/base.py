@@ -4,16 +4,19 @@ Every Sunlit transaction on SQLite is ``BEGIN IMMEDIATE`` (it takes the database
 start). When several processes or threads write at once, SQLite makes the losers poll with a
 back-off sleep (up to 100 ms per try), so throughput falls below a single writer's. This backend
 takes an exclusive ``flock`` on ``<database>.writelock`` before ``BEGIN IMMEDIATE`` and releases it at
-commit or rollback: waiting writers queue in the kernel and wake the moment the lock is free.
+commit or rollback; waiters retry every 0.2–2 ms (not SQLite's up to 100 ms) and give up after the
+connection's ``timeout`` (20 s) with "database is locked".
 Readers are unaffected (WAL). Platforms without ``fcntl`` fall back to SQLite's own waiting.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
 from django.db.backends.sqlite3 import base
+from django.db.utils import OperationalError
 
 try:
     import fcntl
@@ -35,8 +38,21 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if path is None or self._write_lock_fd is not None:
             return
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        timeout = float(self.settings_dict.get("OPTIONS", {}).get("timeout", 20))
+        deadline = time.monotonic() + timeout
+        pause = 0.0002
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise OperationalError(
+                            "database is locked (another writer held it too long)"
+                        ) from None
+                    time.sleep(pause)
+                    pause = min(pause * 2, 0.002)  # short waits: a write transaction lasts milliseconds
         except BaseException:
             os.close(fd)
             raise
