@@ -267,3 +267,23 @@ def test_region_settings_change_parameters_within_bounds(tree, walk, people):
 
     with pytest.raises(NotFound):
         rule_setting_set(actor=people.reviewer, region=tree.county, rule_code="TIME_STEP_OVERDUE", params={})
+
+
+def test_supervise_command_sweeps_and_is_idempotent(walk):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+    from django.utils import translation
+
+    with time_machine.travel(T0, tick=False):
+        walk("accept")
+    with time_machine.travel(T0 + datetime.timedelta(days=30), tick=False), translation.override("en"):
+        out = StringIO()
+        call_command("supervise", "--full", stdout=out)
+        assert "1 new alerts" in out.getvalue()
+        out = StringIO()
+        call_command("supervise", rule=["TIME_STEP_OVERDUE"], stdout=out)
+        assert "0 new alerts" in out.getvalue()
+        with pytest.raises(CommandError):
+            call_command("supervise", rule=["NOPE"])
