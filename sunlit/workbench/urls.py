@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import case_views, views
+from . import alert_views, case_views, views
 
 app_name = "workbench"
 urlpatterns = [
@@ -32,4 +32,12 @@ urlpatterns += [
         name="case_objection_answer",
     ),
     path("cases/<int:case_id>/terminate/", case_views.case_terminate, name="case_terminate"),
+]
+
+urlpatterns += [
+    path("alerts/", alert_views.alert_list, name="alerts"),
+    path("alerts/dashboard/", alert_views.alert_dashboard, name="alert_dashboard"),
+    path("alerts/rules/", alert_views.rule_settings, name="alert_rules"),
+    path("alerts/<int:alert_id>/", alert_views.alert_detail, name="alert"),
+    path("alerts/<int:alert_id>/<str:action>/", alert_views.alert_action, name="alert_action"),
 ]
