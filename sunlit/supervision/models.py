@@ -165,3 +165,31 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recipient_id} {self.event} {self.alert_id}"
+
+
+# --- ground truth (sunlit/supervision/anomalies.py) ----------------------------------------------------------
+
+
+class InjectedAnomaly(models.Model):
+    """An irregularity planted on purpose (by ``sunlit demo`` or ``--anomalies``) and the finding it must
+    produce: ``key`` is the exact finding key of ``rule_code``, so the alert key is ``"<rule>:<key>"``.
+    Tests and benchmarks compare the alerts raised with these rows (100% recall, no false alerts)."""
+
+    rule_code = models.CharField(_("rule"), max_length=40)
+    key = models.CharField(_("finding key"), max_length=120)
+    injector = models.CharField(_("injected by"), max_length=60, blank=True)
+    description = models.CharField(_("description"), max_length=300)
+    injected_at = models.DateTimeField(_("injected at"))
+
+    class Meta:
+        ordering = ["rule_code", "key"]
+        verbose_name = _("injected anomaly")
+        verbose_name_plural = _("injected anomalies")
+        constraints = [models.UniqueConstraint(fields=["rule_code", "key"], name="uniq_injected_anomaly")]
+
+    def __str__(self) -> str:
+        return f"{self.rule_code}:{self.key}"
+
+    @property
+    def alert_key(self) -> str:
+        return f"{self.rule_code}:{self.key}"[:160]
