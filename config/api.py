@@ -51,12 +51,14 @@ def _mount() -> None:
     from sunlit.people.api import router as people_router
     from sunlit.powers.api import router as powers_router
     from sunlit.regions.api import router as regions_router
+    from sunlit.supervision.api import router as supervision_router
 
     api.add_router("", regions_router)
     api.add_router("", powers_router)
     api.add_router("", ledger_router)
     api.add_router("", cases_router)
     api.add_router("", people_router)
+    api.add_router("", supervision_router)
 
 
 _mount()

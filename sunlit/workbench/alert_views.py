@@ -144,7 +144,7 @@ def _alert_context(request: HttpRequest, alert: Alert, forms: dict[str, Any] | N
             form = forms.get(action) or action_form(action, alert)
             panels.append({"action": action, "label": ACTION_LABELS[action], "form": form})
     refusal = forms.get("refusal")
-    actions = list(alert.actions.select_related("actor").order_by("at", "id"))
+    actions = list(alert.actions.select_related("actor").order_by("id"))  # append-only: id order is history
     for act in actions:
         act.label = KIND_LABELS.get(act.kind, act.kind)
     return {

@@ -118,6 +118,7 @@ def test_nothing_is_enqueued_when_the_writing_transaction_rolls_back(alert, reco
         pass
 
     with committed() as callbacks:
+
         def write_then_fail():
             with transaction.atomic():
                 notify.alerts_raised([alert.pk])
