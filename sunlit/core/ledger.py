@@ -54,22 +54,84 @@ def _plain_json(payload: dict) -> dict:
 
 
 def _lock_head() -> LedgerHead:
-    """Serialise appenders and return the head row (created on first use).
+    """Serialise appenders and return the head row (created on first use), in one statement.
 
     SQLite: every Sunlit transaction is BEGIN IMMEDIATE, so the writer lock is already held.
-    PostgreSQL: a transaction-scoped advisory lock, then the head row is read in a fresh snapshot
-    (READ COMMITTED), so it reflects every append committed before the lock was granted.
+    PostgreSQL: ``SELECT … FOR UPDATE`` on the single head row; a waiter gets the row as the
+    previous appender committed it (READ COMMITTED re-reads a locked row once the lock is granted),
+    so it always sees every append committed before it. (An advisory lock taken in the same
+    statement as the read would not do: the statement's snapshot predates the lock.)
     """
     connection = transaction.get_connection()
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_LOCK_KEY])
-        head = LedgerHead.objects.filter(pk=1).first()
-    else:
-        head = LedgerHead.objects.select_for_update().filter(pk=1).first()
-    if head is None:
-        head = LedgerHead.objects.create(pk=1, size=0, chain=CHAIN_START, frontier=b"")
+    table = LedgerHead._meta.db_table
+    lock = " FOR UPDATE" if connection.vendor == "postgresql" else ""
+    sql = f"SELECT size, chain, frontier FROM {table} WHERE id = 1{lock}"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        row = cursor.fetchone()
+        if row is None:  # first use; a concurrent first appender inserts it too, and one wins
+            LedgerHead.objects.bulk_create(
+                [LedgerHead(pk=1, size=0, chain=CHAIN_START, frontier=b"")], ignore_conflicts=True
+            )
+            cursor.execute(sql)
+            row = cursor.fetchone()
+    head = LedgerHead(pk=1, size=row[0], chain=bytes(row[1]), frontier=bytes(row[2]))
+    head._state.adding = False
+    head._state.db = connection.alias
     return head
+
+
+def _write(connection, seq, event: AuditEvent, nodes: list, salts: dict, head: LedgerHead) -> None:
+    """Insert the event, its completed nodes and salts and move the head: one round trip on
+    PostgreSQL (data-modifying CTEs), plain statements on SQLite (no network to cross)."""
+    ops = connection.ops
+    event_row = [
+        event.seq,
+        ops.adapt_datetimefield_value(event.time),
+        event.kind,
+        event.actor_id,
+        event.actor_username,
+        event.subject,
+        event.region_code,
+        event.leaf,
+        event.leaf_hash,
+        event.chain,
+    ]
+    statements: list[tuple[str, list]] = [
+        (
+            f"INSERT INTO {AuditEvent._meta.db_table} (seq, time, kind, actor_id, actor_username, subject,"  # noqa: S608
+            " region_code, leaf, leaf_hash, chain) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            event_row,
+        )
+    ]
+    if nodes:
+        values = ", ".join(["(%s, %s, %s, %s)"] * len(nodes))
+        statements.append(
+            (
+                f'INSERT INTO {MerkleNode._meta.db_table} (level, "index", leaf_end, hash) VALUES {values}',  # noqa: S608
+                [v for node in nodes for v in node],
+            )
+        )
+    if salts:
+        values = ", ".join(["(%s, %s, %s)"] * len(salts))
+        statements.append(
+            (
+                f"INSERT INTO {PiiSalt._meta.db_table} (seq, name, salt) VALUES {values}",  # noqa: S608
+                [v for name, salt in salts.items() for v in (seq, name, salt)],
+            )
+        )
+    update = (
+        f"UPDATE {LedgerHead._meta.db_table} SET size = %s, chain = %s, frontier = %s WHERE id = 1",  # noqa: S608
+        [head.size, head.chain, head.frontier],
+    )
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            ctes = ", ".join(f"w{i} AS ({sql})" for i, (sql, _params) in enumerate(statements))
+            params = [p for _sql, ps in statements for p in ps]
+            cursor.execute(f"WITH {ctes} {update[0]}", params + update[1])
+        else:
+            for sql, params in [*statements, update]:
+                cursor.execute(sql, params)
 
 
 def ledger_append(
@@ -123,7 +185,7 @@ def ledger_append(
     leaf = rfc8785.dumps(record)
     lh = merkle.leaf_hash(leaf)
     chain = hashlib.sha256(bytes(head.chain) + lh).digest()
-    event = AuditEvent.objects.create(
+    event = AuditEvent(
         seq=seq,
         time=now,
         kind=kind,
@@ -138,18 +200,16 @@ def ledger_append(
     frontier = merkle.split_frontier(bytes(head.frontier))
     completed = merkle.frontier_push(seq, frontier, lh)
     nodes = [
-        MerkleNode(level=level, index=index, leaf_end=(index + 1) << level, hash=h)
+        (level, index, (index + 1) << level, h)
         for level, index, h in completed
         if level >= merkle.STORED_MIN_LEVEL
     ]
-    if nodes:
-        MerkleNode.objects.bulk_create(nodes)
-    if salts:
-        PiiSalt.objects.bulk_create([PiiSalt(seq=seq, name=n, salt=s) for n, s in salts.items()])
     head.size = seq + 1
     head.chain = chain
     head.frontier = b"".join(frontier)
-    head.save(update_fields=["size", "chain", "frontier"])
+    _write(connection, seq, event, nodes, salts, head)
+    event._state.adding = False
+    event._state.db = connection.alias
     events.appended(kind, subject)  # after-commit listeners (supervision); nothing if rolled back
     return event
 
