@@ -27,6 +27,7 @@ from django.utils.translation import ngettext
 from sunlit.accounts.models import User
 from sunlit.accounts.roles import FLOW_ONLY_ROLES, ROLE_LEVELS, Role
 from sunlit.accounts.services import role_grant, user_create
+from sunlit.cases.bulk import CASES_PER_VILLAGE, CityReport, city_cases, city_cases_loaded
 from sunlit.cases.demo import SAMPLE_VILLAGES, CasesReport, demo_cases
 from sunlit.powers.models import Catalog, ItemParameter, Step
 from sunlit.powers.services import (
@@ -97,12 +98,13 @@ class DemoReport:
     users_created: int = 0
     logins: list[Login] = field(default_factory=list)
     cases: CasesReport | None = None  # None when the demo county already had cases
+    city: CityReport | None = None  # the bulk city-scale history, when generated
     steps: list[tuple[str, str, float]] = field(default_factory=list)  # (step, detail, seconds)
     notes: list[str] = field(default_factory=list)
 
     @property
     def already_loaded(self) -> bool:
-        return not self.generated_counties and self.cases is None
+        return not self.generated_counties and self.cases is None and self.city is None
 
     @property
     def seconds(self) -> float:
@@ -115,8 +117,56 @@ def _code12(code: str) -> str:
     return normalized
 
 
-@transaction.atomic
 def demo_load(
+    *,
+    scale: str = "county",
+    seed: int = DEFAULT_SEED,
+    progress: Progress | None = None,
+    case_villages: int = SAMPLE_VILLAGES,
+    city_cases_per_village: int = CASES_PER_VILLAGE,
+) -> DemoReport:
+    """Load the demo data set (see :func:`_demo_load`). At the city scale the case history is the
+    bulk-generated one of every village over three years (sunlit/cases/bulk.py,
+    ``city_cases_per_village`` each, 0: none), written after the rest in transactions of its own,
+    instead of the county demo's service-driven one (the ledger only grows in time, so both cannot
+    be written); running it again adds nothing once the city has cases."""
+    report = _demo_load(
+        scale=scale, seed=seed, progress=progress, case_villages=case_villages if scale == "county" else 0
+    )
+    if scale == "city" and city_cases_per_village > 0:
+        city = Region.objects.get(code=_code12(DEMO_CITY))
+        county, _township, _village = demo_login_regions()
+        if city_cases_loaded(city, county):
+            report.notes.append(_("The city already has case history; no city cases were generated."))
+        else:
+            started = time.perf_counter()
+            report.city = city_cases(
+                city=city,
+                logins=report.logins,
+                seed=seed,
+                per_village=city_cases_per_village,
+                progress=progress,
+            )
+            seconds = time.perf_counter() - started
+            report.steps.append(
+                (
+                    "city cases",
+                    _("%(cases)d cases in %(villages)d villages, %(events)d ledger events")
+                    % {
+                        "cases": report.city.cases,
+                        "villages": report.city.villages,
+                        "events": report.city.events,
+                    },
+                    seconds,
+                )
+            )
+            if progress:
+                progress(*report.steps[-1])
+    return report
+
+
+@transaction.atomic
+def _demo_load(
     *,
     scale: str = "county",
     seed: int = DEFAULT_SEED,

@@ -164,7 +164,9 @@ class BulkLedger:
         )
         for level, index, h in merkle.frontier_push(seq, self.frontier, lh):
             if level >= merkle.STORED_MIN_LEVEL:
-                self._nodes.append(MerkleNode(level=level, index=index, leaf_end=(index + 1) << level, hash=h))
+                self._nodes.append(
+                    MerkleNode(level=level, index=index, leaf_end=(index + 1) << level, hash=h)
+                )
         self.size = seq + 1
         self.chain = chain
         if self.notify:

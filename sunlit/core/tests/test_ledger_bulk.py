@@ -32,7 +32,7 @@ def _event(i):
         "payload": {
             "tracking_no": f"T-{i}",
             "amount": float(1000 * i),
-            "items": [i, None, True, {"z": "公示", "a": "line\nbreak \"q\" \\ \x01"}],
+            "items": [i, None, True, {"z": "公示", "a": 'line\nbreak "q" \\ \x01'}],
             "when": T0 + datetime.timedelta(days=i),
         },
         "region_code": "411522100201" if i % 3 else "",
@@ -45,7 +45,12 @@ def _append_normal(i, actor):
         e = _event(i)
         region = type("R", (), {"code": e["region_code"]})() if e["region_code"] else None
         ledger.ledger_append(
-            kind=e["kind"], actor=actor, subject=e["subject"], payload=e["payload"], region=region, pii=e["pii"]
+            kind=e["kind"],
+            actor=actor,
+            subject=e["subject"],
+            payload=e["payload"],
+            region=region,
+            pii=e["pii"],
         )
 
 
@@ -103,8 +108,8 @@ def test_bulk_rows_equal_ledger_append_rows(django_user_model):
         clock = iter(fixed)
         salt_iter = iter([bytes([k % 256]) * 32 for k in range(1000)])
         with (
-            mock.patch.object(_secrets, "token_bytes", lambda n: next(salt_iter)),
-            mock.patch.object(timezone, "now", lambda: next(clock)),
+            mock.patch.object(_secrets, "token_bytes", side_effect=lambda n: next(salt_iter)),
+            mock.patch.object(timezone, "now", side_effect=lambda: next(clock)),
         ):
             if bulk:
                 with transaction.atomic():
@@ -122,7 +127,15 @@ def test_bulk_rows_equal_ledger_append_rows(django_user_model):
         roots = [ledger.root_hash(s) for s in range(n + 1)]
         proofs = [ledger.inclusion_proof(i, n) for i in range(0, n, 7)]
         consistency = [ledger.consistency_proof(m, n) for m in range(1, n, 5)]
-        return rows, nodes, salts_, (head.size, bytes(head.chain), bytes(head.frontier)), roots, proofs, consistency
+        return (
+            rows,
+            nodes,
+            salts_,
+            (head.size, bytes(head.chain), bytes(head.frontier)),
+            roots,
+            proofs,
+            consistency,
+        )
 
     with transaction.atomic():
         normal = run(bulk=False)
@@ -164,11 +177,14 @@ def _random_value(rng, depth=0):
     if choice == 3:
         return float(rng.randint(-(10**9), 10**9))  # integral floats, as case amounts are
     if choice in (4, 5):
-        alphabet = "aZ09 \"\\/\b\f\n\r\t\x00\x1f\x7f é公示異议€\u2028\u2029\ufeff😀𠀀"
+        alphabet = 'aZ09 "\\/\b\f\n\r\t\x00\x1f\x7f é公示異议€\u2028\u2029\ufeff😀𠀀'
         return "".join(rng.choice(alphabet) for _ in range(rng.randrange(12)))
     if choice in (6, 7):
         keys = ["a", "b", "B", "_", "tracking_no", "party0.name", "é", "公示", "\u00ff", "A1", "a.b", ""]
-        return {rng.choice(keys) + rng.choice(["", "x", "1"]): _random_value(rng, depth + 1) for _ in range(rng.randrange(6))}
+        return {
+            rng.choice(keys) + rng.choice(["", "x", "1"]): _random_value(rng, depth + 1)
+            for _ in range(rng.randrange(6))
+        }
     return [_random_value(rng, depth + 1) for _ in range(rng.randrange(5))]
 
 

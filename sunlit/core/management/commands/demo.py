@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from sunlit.accounts.models import User
 from sunlit.accounts.roles import Role
+from sunlit.cases.bulk import CASES_PER_VILLAGE
 from sunlit.cases.demo import SAMPLE_VILLAGES
 from sunlit.cases.selectors import todo_for_user
 from sunlit.core.demo import DEFAULT_SEED, DEMO_PASSWORD, SCALES, DemoReport, demo_load
@@ -55,6 +56,13 @@ class Command(SunlitCommand):
             action="store_true",
             help="Do not generate the demo cases (three months of case history in about 40 villages).",
         )
+        parser.add_argument(
+            "--cases-per-village",
+            type=int,
+            default=CASES_PER_VILLAGE,
+            help=f"City scale: cases generated in bulk in every village over three years (default "
+            f"{CASES_PER_VILLAGE}, about a million in all; 0: none).",
+        )
         parser.add_argument("--no-serve", action="store_true", help="Load the data and stop; do not serve.")
         parser.add_argument(
             "--bind", default=DEFAULT_BIND, help=f"Address to serve on (default {DEFAULT_BIND})."
@@ -85,6 +93,7 @@ class Command(SunlitCommand):
             seed=seed,
             progress=self._progress,
             case_villages=0 if options["no_cases"] else SAMPLE_VILLAGES,
+            city_cases_per_village=0 if options["no_cases"] else options["cases_per_village"],
         )
         for note in report.notes:
             self.stdout.write(self.style.WARNING(f"  {note}"))
@@ -101,6 +110,31 @@ class Command(SunlitCommand):
             )
         if report.cases is not None:
             self._print_cases(report)
+        if report.city is not None:
+            city = report.city
+            for note in city.notes:
+                self.stdout.write(self.style.WARNING(f"  {note}"))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    _(
+                        "City history: %(cases)d cases in %(villages)d villages since %(since)s "
+                        "(%(completed)d completed, %(active)d in progress), %(steps)d steps, %(votes)d votes, "
+                        "%(notices)d notices, %(events)d ledger events in %(seconds).0f s."
+                    )
+                    % {
+                        "cases": city.cases,
+                        "villages": city.villages,
+                        "since": timezone.localtime(city.first).strftime("%Y-%m-%d") if city.first else "",
+                        "completed": city.by_status.get("completed", 0),
+                        "active": city.by_status.get("active", 0),
+                        "steps": city.steps,
+                        "votes": city.votes,
+                        "notices": city.notices,
+                        "events": city.events,
+                        "seconds": city.seconds,
+                    }
+                )
+            )
         if options["report_json"]:
             Path(options["report_json"]).write_text(json.dumps(self._summary(report, scale, seed)))
         self._print_logins(report, options["bind"])
@@ -184,6 +218,8 @@ class Command(SunlitCommand):
             "overrides": report.overrides,
             "cases": report.cases.cases if report.cases is not None else 0,
             "case_ledger_events": report.cases.ledger_events if report.cases is not None else 0,
+            "city_cases": report.city.cases if report.city is not None else 0,
+            "city_ledger_events": report.city.events if report.city is not None else 0,
             "users_created": report.users_created,
             "seconds": report.seconds,
             "steps": [{"step": s, "detail": d, "seconds": t} for s, d, t in report.steps],
