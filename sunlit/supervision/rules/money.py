@@ -49,6 +49,7 @@ from .conflict import LINK_ORDER, LIVE_CASES, SELF, any_link, cadre_link_annotat
 
 TIERS = ("tier1_amount", "tier2_amount", "tier3_amount")
 MONEY = DecimalField(max_digits=16, decimal_places=2)
+CENT = Decimal("0.01")
 
 
 def _tier(key: str, prefix: str = "") -> Cast:
@@ -184,8 +185,8 @@ class ContractSplitting(Rule):
                     "village_id": row[f"{ref}village_id"],
                     "tracking_no": row[f"{ref}tracking_no"],
                     "item_code": row[f"{ref}item__code"],
-                    "limit": row["anchor_limit"],
-                    "total": row["running"],
+                    "limit": Decimal(row["anchor_limit"]).quantize(CENT),
+                    "total": Decimal(row["running"]).quantize(CENT),
                     "n": row["n"],
                     "shared": value,
                 }
