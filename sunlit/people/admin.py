@@ -1,5 +1,8 @@
 from django.contrib import admin
 
+from sunlit.accounts.admin_scoping import ReadOnlyScopedAdmin
+from sunlit.accounts.roles import Perm
+
 from .models import CadreDeclaration, Household, Person, PersonAccessLog
 
 
@@ -52,14 +55,12 @@ class CadreDeclarationAdmin(admin.ModelAdmin):
 
 
 @admin.register(PersonAccessLog)
-class PersonAccessLogAdmin(admin.ModelAdmin):
+class PersonAccessLogAdmin(ReadOnlyScopedAdmin):
+    """Who revealed whose ID number or phone, and why: for the audit administrator only."""
+
+    view_perm = Perm.AUDIT_VIEW
+    actions = None
     list_display = ["at", "user", "person", "field", "reason"]
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]

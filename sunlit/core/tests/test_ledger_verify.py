@@ -49,10 +49,16 @@ def _drop_triggers():
 
 
 def _problem(**kwargs):
+    """The first problem, the same whatever the chunking (chunks of 2, 4 and 16 entries exercise
+    the merging of chunk subtrees and checkpoints falling inside and at the end of chunks)."""
+    answers = set()
     with translation.override("en"):
-        report = ledger_verify(full=True, **kwargs)
-        assert not report.ok
-        return report.problem.seq, str(report.problem)
+        for chunk in (None, 2, 4, 16):
+            report = ledger_verify(full=True, chunk=chunk, **kwargs)
+            assert not report.ok
+            answers.add((report.problem.seq, str(report.problem)))
+    assert len(answers) == 1, answers
+    return answers.pop()
 
 
 def test_an_untouched_log_verifies_with_its_checkpoints():
@@ -64,6 +70,70 @@ def test_an_untouched_log_verifies_with_its_checkpoints():
     assert report.ok, report.problem
     assert report.size == 45
     assert report.checkpoints == 2
+
+
+@pytest.mark.parametrize("chunk", [2, 4, 8, 16, 32])
+def test_any_chunking_verifies_an_untouched_log(chunk):
+    _fill(37)
+    checkpoints.checkpoint_take()  # at 37
+    _fill(27, 37)
+    checkpoints.checkpoint_take()  # at 64: the end of a chunk and of a stored subtree
+    report = ledger_verify(full=True, chunk=chunk)
+    assert report.ok, report.problem
+    assert report.checkpoints == 2
+    assert ledger_verify(full=True).ok
+
+
+def test_an_edited_prev_field_is_named():
+    # given a leaf whose "prev" no longer names the previous entry's chain, hashes recomputed
+    _fill(10)
+    _drop_triggers()
+    record = json.loads(bytes(AuditEvent.objects.get(seq=6).leaf))
+    record["prev"] = "ab" * 32
+    leaf = rfc8785.dumps(record)
+    lh = merkle.leaf_hash(leaf)
+    chain = hashlib.sha256(bytes(AuditEvent.objects.get(seq=5).chain) + lh).digest()
+    _sql("UPDATE core_auditevent SET leaf = %s, leaf_hash = %s, chain = %s WHERE seq = 6", [leaf, lh, chain])
+    # then
+    seq, message = _problem()
+    assert seq == 6
+    assert "columns" in message
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_processes_find_the_first_problem():
+    # given a committed log checked by two worker processes in chunks of 16
+    _fill(100)
+    checkpoints.checkpoint_take()
+    _fill(30, 100)
+    report = ledger_verify(full=True, workers=2, chunk=16)
+    assert report.ok, report.problem
+    assert report.workers == 2
+    assert report.checkpoints == 1
+    try:
+        # when a DBA edits a leaf in one chunk and a column in an earlier one
+        _drop_triggers()
+        leaf = bytes(AuditEvent.objects.get(seq=70).leaf).replace(b'"i":70', b'"i":71')
+        _sql("UPDATE core_auditevent SET leaf = %s WHERE seq = 70", [leaf])
+        _sql("UPDATE core_auditevent SET kind = 'test.forged' WHERE seq = 45")
+        # then the earlier one is named, by the workers as in-process
+        with translation.override("en"):
+            parallel = ledger_verify(full=True, workers=2, chunk=16)
+            local = ledger_verify(full=True, workers=1, chunk=16)
+        assert parallel.workers == 2
+        assert parallel.problem.seq == local.problem.seq == 45
+        assert "columns" in str(parallel.problem)
+        _sql("DELETE FROM core_auditevent WHERE seq = 45")
+        with translation.override("en"):
+            report = ledger_verify(full=True, workers=2, chunk=16)
+        assert report.problem.seq == 45
+        assert "missing" in str(report.problem)
+    finally:  # this test commits: put the triggers back for the next tests
+        with connection.cursor() as cursor:
+            for statement in ledger_triggers.drop_sql(connection.vendor):
+                cursor.execute(statement)
+            for statement in ledger_triggers.create_sql(connection.vendor):
+                cursor.execute(statement)
 
 
 def test_verification_is_incremental_and_full_rechecks_everything():

@@ -25,6 +25,12 @@ class Command(SunlitCommand):
         verify = sub.add_parser("verify", help="Verify the ledger; exit 1 naming the first bad entry.")
         verify.add_argument("--full", action="store_true", help="Re-check every entry, not only new ones.")
         verify.add_argument("--quiet", action="store_true", help="No progress lines.")
+        verify.add_argument(
+            "--workers",
+            type=int,
+            default=None,
+            help="Processes hashing entries (default 1: this process; 0: one per CPU for large runs).",
+        )
         sub.add_parser("checkpoint", help="Sign a checkpoint of the ledger at its current size.")
         show = sub.add_parser("show", help="Print entries as JSON lines (newest last).")
         show.add_argument("--subject", help='Only entries about this subject, e.g. "cases.case:7".')
@@ -34,7 +40,7 @@ class Command(SunlitCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         getattr(self, f"_{options['action']}")(**options)
 
-    def _verify(self, *, full: bool, quiet: bool, **options: Any) -> None:
+    def _verify(self, *, full: bool, quiet: bool, workers: int | None, **options: Any) -> None:
         from sunlit.core.ledger_verify import ledger_verify
 
         started = time.monotonic()
@@ -51,7 +57,7 @@ class Command(SunlitCommand):
                 % {"done": done, "total": total, "pct": 100 * done // max(total, 1), "rate": rate}
             )
 
-        report = ledger_verify(full=full, progress=None if quiet else progress)
+        report = ledger_verify(full=full, progress=None if quiet else progress, workers=workers)
         if not report.ok:
             raise CommandError(
                 _("Ledger verification FAILED: %(problem)s") % {"problem": report.problem}, returncode=1
