@@ -53,6 +53,9 @@ SAMPLE_VILLAGES = 40  # villages with cases (of ≈300 in the demo county)
 QUOTA_OTHERS = 5  # shapes of the quota (in rotation) in every other sampled village
 EXTRA_CASES = (1, 4)  # random cases per village on top of the quota
 EXCEPTION_EVERY = 6  # a seal use without a case (a logged exception) in the first and every sixth village
+# A story stopping at a step due this close to the end is carried on instead (it is neither clearly
+# overdue nor clearly not when supervision looks a moment later).
+LATE_MARGIN = datetime.timedelta(hours=2)
 
 Progress = Callable[[str, str, float], None]  # (step, detail, seconds), as sunlit.core.demo
 
@@ -571,6 +574,8 @@ class CasesReport:
     notices_open: int = 0
     first: datetime.datetime | None = None
     notes: list[str] = field(default_factory=list)
+    # What supervision must find in this history, on purpose: (rule code, finding key, description).
+    expected: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -611,9 +616,14 @@ def demo_cases(
     seed: int,
     villages: int = SAMPLE_VILLAGES,
     progress: Progress | None = None,
+    clean: bool = False,
 ) -> CasesReport | None:
     """Generate the demo cases of ``county`` (None when it already has cases). Runs inside the
-    caller's transaction; documents are written to the content-addressed store as they go."""
+    caller's transaction; documents are written to the content-addressed store as they go.
+
+    The history deliberately contains what supervision flags (steps left overdue, seal uses without a
+    case); each is listed in ``report.expected``. ``clean``: none of them (no seal exceptions, and a
+    story that would stop at a step overdue by now carries on), so supervision must find nothing."""
     if cases_loaded(county):
         return None
     rng = random.Random(f"{seed}:{county.code}:cases")  # noqa: S311 - demo data, not security
@@ -647,7 +657,7 @@ def demo_cases(
                 _("%(n)d cadres in %(v)d sampled villages") % {"n": staff.created, "v": len(sample)},
                 time.perf_counter() - started,
             )
-        sim = _Simulation(clock, staff, Documents(), report, real_now, rng)
+        sim = _Simulation(clock, staff, Documents(), report, real_now, rng, clean=clean)
         sim.schedule_all(sample, start)
         sim.run(progress)
     report.ledger_events = AuditEvent.objects.count() - ledger_before
@@ -674,7 +684,9 @@ class _Simulation:
         report: CasesReport,
         end: datetime.datetime,
         rng: random.Random,
+        clean: bool = False,
     ) -> None:
+        self.clean = clean
         self.clock = clock
         self.staff = staff
         self.documents = documents
@@ -718,7 +730,7 @@ class _Simulation:
                 else:  # long stories start early enough to finish
                     when = start + datetime.timedelta(seconds=vrng.uniform(0, 0.55) * span)
                 self.at(_later(when, 0, vrng), lambda live=live: self.start(live))
-            if index % EXCEPTION_EVERY == 0:
+            if index % EXCEPTION_EVERY == 0 and not self.clean:
                 when = start + datetime.timedelta(seconds=vrng.uniform(0.1, 0.95) * span)
                 self.at(_later(when, 0, vrng), lambda village=village: self.seal_exception(village))
 
@@ -776,7 +788,7 @@ class _Simulation:
         if plan.terminate_at and step.key == plan.terminate_at:
             self.at(_later(self.clock.now, rng.randint(1, 4), rng), lambda: self.terminate(live))
             return
-        if step.key == plan.stop_key or step.kind in plan.stop_at:
+        if (step.key == plan.stop_key or step.kind in plan.stop_at) and self._may_stop(live, instance):
             # The story stops here: nobody acts (a deadline passes, or the notice runs on).
             if step.kind == StepKind.PUBLIC_NOTICE and plan.objection and not live.objected:
                 self._schedule_objection(live, instance)
@@ -789,6 +801,24 @@ class _Simulation:
             return
         lo, hi = plan.pace
         self.at(_later(self.clock.now, rng.randint(lo, hi), rng), lambda: self.complete(live))
+
+    def _may_stop(self, live: _Live, instance: StepInstance) -> bool:
+        """Whether the story may stop at ``instance``; a stop leaving the step overdue now is expected
+        of supervision (and never happens in a clean history: the story carries on instead)."""
+        due = instance.due_at
+        if due is None or due > self.end + LATE_MARGIN:
+            return True
+        if self.clean or due > self.end:
+            return False
+        self.report.expected.append(
+            (
+                "TIME_STEP_OVERDUE",
+                str(instance.pk),
+                _("Demo: case %(case)s left at step “%(step)s” past its deadline")
+                % {"case": live.case.tracking_no, "step": instance.step.name},  # type: ignore[union-attr]
+            )
+        )
+        return True
 
     def _schedule_objection(self, live: _Live, instance: StepInstance) -> None:
         live.objected = True
@@ -836,7 +866,7 @@ class _Simulation:
 
     def seal_exception(self, village: Region) -> None:
         rng = self.rng
-        services.seal_use_record(
+        use = services.seal_use_record(
             actor=self.staff.get(Role.VILLAGE_COMMITTEE, village),
             village=village,
             seal=SealKind.COMMITTEE,
@@ -844,6 +874,13 @@ class _Simulation:
             document_sha256=hashlib.sha256(self.documents.pdf("证明", rng.randint(0, 1))).hexdigest(),
             approver=self.staff.get(Role.VILLAGE_SECRETARY, village),
             exception_reason=rng.choice(EXCEPTION_REASONS),
+        )
+        self.report.expected.append(
+            (
+                "SEAL_WITHOUT_CASE",
+                str(use.pk),
+                _("Demo: a seal use without a case in %(village)s") % {"village": village.name},
+            )
         )
         self.report.seal_uses += 1
         self.report.seal_exceptions += 1

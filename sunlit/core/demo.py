@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from functools import partial
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import translation
@@ -41,6 +42,9 @@ from sunlit.powers.services import (
 from sunlit.powers.vocab import CatalogStatus, ItemCategory, OverrideLevel, ParamKind
 from sunlit.regions.models import LEVEL_DEPTH, Region, RegionLevel
 from sunlit.regions.services import normalize_code, regions_load_xinyang
+
+if TYPE_CHECKING:
+    from sunlit.supervision.anomalies import InjectionReport
 
 DEMO_CITY = "411500"  # 信阳市
 DEMO_COUNTY = "411522"  # 光山县: the county the printed logins work in
@@ -98,6 +102,7 @@ class DemoReport:
     users_created: int = 0
     logins: list[Login] = field(default_factory=list)
     cases: CasesReport | None = None  # None when the demo county already had cases
+    anomalies: InjectionReport | None = None  # what ``anomalies=True`` planted
     city: CityReport | None = None  # the bulk city-scale history, when generated
     steps: list[tuple[str, str, float]] = field(default_factory=list)  # (step, detail, seconds)
     notes: list[str] = field(default_factory=list)
@@ -124,6 +129,8 @@ def demo_load(
     progress: Progress | None = None,
     case_villages: int = SAMPLE_VILLAGES,
     city_cases_per_village: int = CASES_PER_VILLAGE,
+    clean: bool = False,
+    anomalies: bool = False,
 ) -> DemoReport:
     """Load the demo data set (see :func:`_demo_load`). At the city scale the case history is the
     bulk-generated one of every village over three years (sunlit/cases/bulk.py,
@@ -131,7 +138,12 @@ def demo_load(
     instead of the county demo's service-driven one (the ledger only grows in time, so both cannot
     be written); running it again adds nothing once the city has cases."""
     report = _demo_load(
-        scale=scale, seed=seed, progress=progress, case_villages=case_villages if scale == "county" else 0
+        scale=scale,
+        seed=seed,
+        progress=progress,
+        case_villages=case_villages if scale == "county" else 0,
+        clean=clean,
+        anomalies=anomalies and scale == "county",
     )
     if scale == "city" and city_cases_per_village > 0:
         city = Region.objects.get(code=_code12(DEMO_CITY))
@@ -172,6 +184,8 @@ def _demo_load(
     seed: int = DEFAULT_SEED,
     progress: Progress | None = None,
     case_villages: int = SAMPLE_VILLAGES,
+    clean: bool = False,
+    anomalies: bool = False,
 ) -> DemoReport:
     """Load the demo data set. The marker of a loaded county is that it has townships: such a
     county is left alone, so running the demo again changes nothing (and a county-scale demo can
@@ -182,6 +196,12 @@ def _demo_load(
 
     Cases (sunlit.cases.demo) are generated in ``case_villages`` sampled villages of the demo county
     (0: none), at both scales, the first time the county has none.
+
+    Supervision's ground truth (``InjectedAnomaly``): the history deliberately leaves some steps
+    overdue and registers a few seal uses without a case; each is recorded as an expected finding.
+    ``clean``: a history with none of them, on which supervision must raise no alert at all.
+    ``anomalies``: then plant irregularities of every rule family (sunlit.supervision.anomalies) in the
+    generated cases, each recorded with the finding it must produce.
     """
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}")
@@ -265,6 +285,7 @@ def _demo_load(
             seed=seed,
             villages=case_villages,
             progress=progress,  # a line per simulated month; the total is the "cases" step
+            clean=clean,
         )
         if report.cases is not None:
             step(
@@ -277,6 +298,20 @@ def _demo_load(
                     "events": report.cases.ledger_events,
                 },
             )
+            from sunlit.supervision import anomalies as planted
+
+            planted.record(report.cases.expected, injector="demo")
+            if anomalies:
+                started = time.perf_counter()
+                report.anomalies = planted.inject(seed=seed, region=county)
+                step(
+                    "anomalies",
+                    started,
+                    _("%(n)d irregularities planted by %(k)d injectors")
+                    % {"n": report.anomalies.total, "k": len(report.anomalies.injected)},
+                )
+    if anomalies and report.anomalies is None:
+        report.notes.append(_("No irregularities were planted: no demo cases were generated in this run."))
     return report
 
 

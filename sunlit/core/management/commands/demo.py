@@ -48,8 +48,14 @@ class Command(SunlitCommand):
         parser.add_argument(
             "--anomalies",
             action="store_true",
-            help="Reserved: will plant irregularities for supervision to find once cases and "
-            "supervision exist. Currently adds nothing.",
+            help="Plant irregularities of every supervision rule family in the demo cases (county "
+            "scale), each recorded with the alert it must raise (sunlit/supervision/anomalies.py).",
+        )
+        parser.add_argument(
+            "--clean",
+            action="store_true",
+            help="Generate a case history with nothing for supervision to flag (no steps left overdue, "
+            "no seal use without a case); with --anomalies, only the planted irregularities.",
         )
         parser.add_argument(
             "--no-cases",
@@ -79,13 +85,9 @@ class Command(SunlitCommand):
         started = time.perf_counter()
         call_command("migrate", interactive=False, verbosity=0)
         self._progress("migrate", _("database schema up to date"), time.perf_counter() - started)
-        if options["anomalies"]:
+        if options["anomalies"] and scale != "county":
             self.stdout.write(
-                self.style.WARNING(
-                    _(
-                        "--anomalies is reserved for later releases (cases, supervision); nothing extra is added."
-                    )
-                )
+                self.style.WARNING(_("--anomalies plants irregularities at the county scale only."))
             )
 
         report = demo_load(
@@ -94,6 +96,8 @@ class Command(SunlitCommand):
             progress=self._progress,
             case_villages=0 if options["no_cases"] else SAMPLE_VILLAGES,
             city_cases_per_village=0 if options["no_cases"] else options["cases_per_village"],
+            clean=options["clean"],
+            anomalies=options["anomalies"],
         )
         for note in report.notes:
             self.stdout.write(self.style.WARNING(f"  {note}"))
@@ -110,6 +114,18 @@ class Command(SunlitCommand):
             )
         if report.cases is not None:
             self._print_cases(report)
+        if report.anomalies is not None:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    _("Planted %(n)d irregularities for supervision (%(injectors)s).")
+                    % {
+                        "n": report.anomalies.total,
+                        "injectors": ", ".join(f"{k} {v}" for k, v in report.anomalies.injected.items()),
+                    }
+                )
+            )
+            for name, why in report.anomalies.skipped.items():
+                self.stdout.write(self.style.WARNING(f"  {name}: {why}"))
         if report.city is not None:
             city = report.city
             for note in city.notes:
