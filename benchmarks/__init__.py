@@ -19,6 +19,7 @@ BENCHMARKS: dict[str, str] = {
     "catalog": "benchmarks.catalog",
     "demo": "benchmarks.demo",
     "ledger": "benchmarks.ledger",
+    "supervise": "benchmarks.supervise",
 }
 
 Out = Callable[[str], None]

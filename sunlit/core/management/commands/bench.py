@@ -36,6 +36,12 @@ class Command(SunlitCommand):
         )
         parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="demo: the seed.")
         parser.add_argument(
+            "--sizes",
+            default="",
+            help="supervise: data sizes to measure, comma-separated (cases per village at city scale, "
+            "default 1,2,4; case villages at county scale, default 10,20,40).",
+        )
+        parser.add_argument(
             "--database-url",
             default="",
             help="demo: run against this (empty, throw-away) database instead of a temporary SQLite file.",
@@ -57,6 +63,7 @@ class Command(SunlitCommand):
                 scale=options["scale"],
                 seed=options["seed"],
                 database_url=options["database_url"],
+                sizes=options["sizes"],
             )
         except BenchmarkError as exc:
             raise CommandError(str(exc)) from None
