@@ -8,6 +8,7 @@ class SupervisionConfig(AppConfig):
     verbose_name = _("Electronic supervision")
 
     def ready(self) -> None:
-        from . import hooks, notify, rules  # noqa: F401 - registers the rules, the ledger listener, the digest job
+        # Registers the rules, the ledger listener and the periodic jobs (sweep, escalation, digest).
+        from . import hooks, notify, rules, tasks  # noqa: F401
 
         hooks.connect()

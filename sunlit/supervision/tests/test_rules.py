@@ -287,3 +287,10 @@ def test_supervise_command_sweeps_and_is_idempotent(walk):
         assert "0 new alerts" in out.getvalue()
         with pytest.raises(CommandError):
             call_command("supervise", rule=["NOPE"])
+
+
+def test_periodic_jobs_are_registered_with_the_scheduler():
+    from sunlit.core import schedule
+
+    names = {job.name for job in schedule.jobs()}
+    assert {"supervision.sweep", "supervision.escalate", "ledger.checkpoint"} <= names
