@@ -95,7 +95,19 @@ def run(
             f"sweep/raw {ratio:.0f}×"
         )
         top = sorted(result["rules"].items(), key=lambda kv: -kv[1])[:4]
-        out("      slowest rules: " + ", ".join(f"{code} {seconds:.2f} s" for code, seconds in top))
+        out(
+            "      slowest rules in the sweep: "
+            + ", ".join(f"{code} {seconds:.2f} s" for code, seconds in top)
+        )
+        detect = statistics.median(result["detects"])
+        out(
+            f"      detection only (no alert writes): median {detect:.2f} s → detect/raw "
+            f"{detect / statistics.median(raws):.0f}×; per rule (best s, findings): "
+            + ", ".join(
+                f"{code} {v['seconds']:.2f} s {int(v['findings'])}"
+                for code, v in sorted(result["per_rule"].items(), key=lambda kv: -kv[1]["seconds"])
+            )
+        )
         events = result["events"]
         if events["samples"]:
             out(
@@ -114,6 +126,13 @@ def run(
         timings.append(Timing(f"first sweep, {label}", [sweep_first], f"{result['raised']} alerts raised"))
         timings.append(Timing(f"re-sweep, {label}", sweeps, f"sweep/raw {ratio:.0f}×"))
         timings.append(Timing(f"raw scan, {label}", raws, f"{sum(result['counts'].values()):,} rows read"))
+        timings.append(
+            Timing(
+                f"detection only, {label}",
+                result["detects"],
+                f"detect/raw {statistics.median(result['detects']) / statistics.median(raws):.0f}×",
+            )
+        )
         if events["samples"]:
             timings.append(
                 Timing(
@@ -127,11 +146,12 @@ def run(
     if len(rows) > 1:
         first, last = rows[0], rows[-1]
         data = last["counts"]["cases_case"] / max(first["counts"]["cases_case"], 1)
-        cost = statistics.median(last["sweeps"]) / statistics.median(first["sweeps"])
-        out(
-            f"growth: {data:.1f}× the cases → {cost:.1f}× the re-sweep time "
-            f"({'linear or better' if cost <= data * 1.15 else 'WORSE than linear'})"
-        )
+        for name, key in (("re-sweep", "sweeps"), ("detection", "detects"), ("raw scan", "raw")):
+            cost = statistics.median(last[key]) / statistics.median(first[key])
+            out(
+                f"growth: {data:.1f}× the cases → {cost:.1f}× the {name} time "
+                f"({'linear or better' if cost <= data * 1.15 else 'WORSE than linear'})"
+            )
         per_case = statistics.median(last["sweeps"]) / max(last["counts"]["cases_case"], 1)
         projected = per_case * 1_000_000
         out(
@@ -296,6 +316,30 @@ def _event_rules() -> dict[str, float]:
     return result
 
 
+def _detect_only(repeat: int) -> tuple[list[float], dict[str, dict[str, float]]]:
+    """Every rule's detection alone (run_rule, no alert writes): seconds per pass, and per rule the
+    best seconds and the number of findings."""
+    from django.utils import timezone
+
+    from sunlit.supervision.engine import run_rule
+    from sunlit.supervision.rules.base import REGISTRY
+
+    passes: list[float] = []
+    per_rule: dict[str, dict[str, float]] = {}
+    for _ in range(repeat):
+        now = timezone.now()
+        total = 0.0
+        for code, rule in sorted(REGISTRY.items()):
+            started = time.perf_counter()
+            found = run_rule(rule, now=now)
+            took = time.perf_counter() - started
+            total += took
+            known = per_rule.setdefault(code, {"seconds": took, "findings": len(found)})
+            known["seconds"] = min(known["seconds"], took)
+        passes.append(total)
+    return passes, per_rule
+
+
 def _measure(args: dict[str, Any]) -> dict[str, Any]:
     import logging
 
@@ -321,8 +365,11 @@ def _measure(args: dict[str, Any]) -> dict[str, Any]:
         for code, detail in again.detail.items():
             rules[code] = min(rules[code], detail["seconds"])
         raws.append(_raw_scan()[0])
+    detects, per_rule = _detect_only(repeat)
     return {
         "counts": counts,
+        "detects": detects,
+        "per_rule": per_rule,
         "first_sweep": first_seconds,
         "raised": first.raised,
         "findings": first.findings,
