@@ -98,12 +98,6 @@ def test_city_page_draws_the_county_map_with_a_working_list_alternative(portal_d
 
 
 @pytest.mark.e2e
-@pytest.mark.xfail(
-    strict=True,
-    reason="sunlit/static/sunlit/app.js initMap calls echarts.init() while #region-map is still hidden, "
-    "so ECharts sizes the chart 100 px wide and draws the whole city in an 80x60 px corner of its "
-    "1200x420 box; remove the hidden attribute before echarts.init() (or call chart.resize() after it)",
-)
 def test_city_map_fills_its_box(portal_data, page):
     page.goto(_region(portal_data, CITY_CODE))
     expect(page.locator("#region-map svg path").first).to_be_attached(timeout=20_000)

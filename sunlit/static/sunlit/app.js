@@ -25,6 +25,7 @@
     }).then(function (geo) {
       var name = "region-" + el.getAttribute("data-code");
       window.echarts.registerMap(name, geo);
+      el.removeAttribute("hidden");  // ECharts measures the box at init: it must be laid out first
       var chart = window.echarts.init(el, null, { renderer: "svg" });
       var data = geo.features.map(function (f) {
         return { name: f.properties.name, value: links[f.properties.code] ? 1 : 0, code: f.properties.code };
@@ -43,7 +44,6 @@
         if (code && links[code]) window.location.href = links[code];
       });
       window.addEventListener("resize", function () { chart.resize(); });
-      el.removeAttribute("hidden");
     }).catch(function () { el.remove(); });
   }
 
