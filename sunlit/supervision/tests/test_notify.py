@@ -84,7 +84,8 @@ def test_nothing_is_sent_twice_and_non_red_alerts_are_silent(alert, recorder, pe
     assert not Notification.objects.exists()
 
 
-def test_escalation_notifies_the_county_office(alert, recorder, people, make_user, tree, committed):
+def test_escalation_notifies_the_county_office(alert, recorder, people, make_user, tree, committed, settings):
+    settings.LANGUAGE_CODE = "en"  # notifications are written in the site language; the check reads English
     far_county = make_user(Role.COUNTY_DISCIPLINE, tree.other_county, "far_county")
     recorder.clear()
     with committed():
