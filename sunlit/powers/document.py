@@ -411,7 +411,9 @@ def _item(ctx: _Ctx, raw: Any, path: str, matrix: dict) -> dict:
             )
         if risk["code"] in risk_codes:
             ctx.add(
-                "duplicate_code", _("Duplicate risk code “%(code)s”.") % {"code": risk["code"]}, f"{rpath}.code"
+                "duplicate_code",
+                _("Duplicate risk code “%(code)s”.") % {"code": risk["code"]},
+                f"{rpath}.code",
             )
         risk_codes.add(risk["code"])
         item["risks"].append(risk)

@@ -389,7 +389,10 @@ def read_xlsx(data: bytes) -> tuple[dict, Origins]:
         if row.get("code") in by_code:
             errors.append(
                 RowError(
-                    row.line, _("Duplicate item code “%(code)s”.") % {"code": row.get("code")}, "code", "Items"
+                    row.line,
+                    _("Duplicate item code “%(code)s”.") % {"code": row.get("code")},
+                    "code",
+                    "Items",
                 )
             )
             continue

@@ -73,7 +73,9 @@ def check_flow(
         key = step.get("key")
         if key in keys:
             problems.append(
-                Problem("duplicate_step", _("Step key “%(key)s” is used twice.") % {"key": key}, f"{spath}.key")
+                Problem(
+                    "duplicate_step", _("Step key “%(key)s” is used twice.") % {"key": key}, f"{spath}.key"
+                )
             )
         keys.setdefault(key, i)
         kind = step.get("kind")
@@ -243,7 +245,8 @@ def check_flow(
             problems.append(
                 Problem(
                     "dead_end",
-                    _("Step “%(key)s” leads nowhere; every step except an end needs a way out.") % {"key": key},
+                    _("Step “%(key)s” leads nowhere; every step except an end needs a way out.")
+                    % {"key": key},
                     spath,
                 )
             )

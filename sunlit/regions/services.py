@@ -112,7 +112,9 @@ def regions_import(
         name = row.get("name")
         if code is None:
             errors.append(
-                RowError(row.line, _("Malformed division code “%(code)s”.") % {"code": row.get("code")}, "code")
+                RowError(
+                    row.line, _("Malformed division code “%(code)s”.") % {"code": row.get("code")}, "code"
+                )
             )
             continue
         if level_raw not in RegionLevel.values:
