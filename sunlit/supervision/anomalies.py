@@ -787,6 +787,90 @@ def _vehicle_owner(ctx: Injection) -> list[Expected]:
     ]
 
 
+def _record_holder(
+    ctx: Injection, kind: str, header: str, row: str, name: str, age: int, what: str, rule_code: str
+) -> list[Expected]:
+    """A 低保 applicant with a record in force in a reference dataset (``row`` has ``{id}``)."""
+    village = _case_village(ctx)
+    person, number = _resident(ctx, village, name, age=age)
+    _reference(kind, header, row.format(id=number))
+    case = _benefit_case(ctx, village, person, f"{person.name} 最低生活保障申请")
+    return [Expected(rule_code, f"{case.pk}:{person.pk}", what % {"case": case.tracking_no})]
+
+
+@injector("eligibility.business_owner", RuleFamily.ELIGIBILITY, "ELIG_BUSINESS")
+def _business_owner(ctx: Injection) -> list[Expected]:
+    """A 低保 applicant runs a registered business, per the market regulator."""
+    from sunlit.people.models import ReferenceKind
+    from sunlit.people.reference import credit_code_check_char
+
+    first17 = f"92{ctx.rng.randrange(10**15, 10**16)}"[:17]
+    code = first17 + credit_code_check_char(first17)
+    since = (timezone.localdate(ctx.now) - datetime.timedelta(days=700)).isoformat()
+    return _record_holder(
+        ctx,
+        ReferenceKind.BUSINESSES,
+        "id_number,business_name,credit_code,status,registered_on",
+        f"{{id}},光山县兴旺农资经营部,{code},active,{since}",
+        "周兴旺",
+        48,
+        _("Case %(case)s: the applicant runs an active business"),
+        "ELIG_BUSINESS",
+    )
+
+
+@injector("eligibility.on_payroll", RuleFamily.ELIGIBILITY, "ELIG_PAYROLL")
+def _on_payroll(ctx: Injection) -> list[Expected]:
+    """A 低保 applicant draws a public salary, per the payroll office."""
+    from sunlit.people.models import ReferenceKind
+
+    since = (timezone.localdate(ctx.now) - datetime.timedelta(days=900)).isoformat()
+    return _record_holder(
+        ctx,
+        ReferenceKind.PAYROLL,
+        "id_number,employer,from_date",
+        f"{{id}},光山县某镇中心学校,{since}",
+        "吴文斌",
+        39,
+        _("Case %(case)s: the applicant is on the public payroll"),
+        "ELIG_PAYROLL",
+    )
+
+
+@injector("eligibility.urban_benefit", RuleFamily.ELIGIBILITY, "ELIG_URBAN_RURAL")
+def _urban_benefit(ctx: Injection) -> list[Expected]:
+    """A 低保 applicant already receives the urban minimum living allowance elsewhere."""
+    from sunlit.people.models import ReferenceKind
+
+    since = (timezone.localdate(ctx.now) - datetime.timedelta(days=300)).isoformat()
+    return _record_holder(
+        ctx,
+        ReferenceKind.URBAN_BENEFITS,
+        "id_number,benefit,from_date,place",
+        f"{{id}},subsistence,{since},信阳市浉河区",
+        "郑桂兰",
+        66,
+        _("Case %(case)s: the applicant already receives the urban allowance"),
+        "ELIG_URBAN_RURAL",
+    )
+
+
+@injector("eligibility.applies_twice", RuleFamily.ELIGIBILITY, "ELIG_DUPLICATE")
+def _applies_twice(ctx: Injection) -> list[Expected]:
+    """The same villager applies for 低保 twice (the second case is the duplicate)."""
+    village = _case_village(ctx)
+    person, _number = _resident(ctx, village, "黄春生", age=61)
+    _benefit_case(ctx, village, person, f"{person.name} 最低生活保障申请")
+    again = _benefit_case(ctx, village, person, f"{person.name} 最低生活保障申请（重新申请）")
+    return [
+        Expected(
+            "ELIG_DUPLICATE",
+            f"{again.pk}:{person.pk}",
+            _("Case %(case)s: the applicant already has a 低保 case") % {"case": again.tracking_no},
+        )
+    ]
+
+
 # --- money ----------------------------------------------------------------------------------------------
 
 
