@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class CaseStatus(models.TextChoices):
@@ -23,9 +24,9 @@ class PartyRole(models.TextChoices):
 
 
 class ObjectionStatus(models.TextChoices):
-    OPEN = "open", _("Open")  # lodged, not yet answered; blocks the case
+    OPEN = "open", pgettext_lazy("objection status", "Open")  # lodged, not yet answered; blocks the case
     UPHELD = "upheld", _("Upheld")  # 异议成立
-    DISMISSED = "dismissed", _("Dismissed")  # 异议不成立
+    DISMISSED = "dismissed", pgettext_lazy("objection status", "Dismissed")  # 异议不成立
 
 
 class SealKind(models.TextChoices):

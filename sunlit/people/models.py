@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Gender(models.TextChoices):
@@ -252,7 +253,7 @@ class VehicleRecord(ReferenceRecord):
 
 
 class BusinessStatus(models.TextChoices):
-    ACTIVE = "active", _("Active")  # 存续、在业
+    ACTIVE = "active", pgettext_lazy("business status", "Active")  # 存续、在业
     DEREGISTERED = "deregistered", _("Deregistered")  # 注销
     REVOKED = "revoked", _("Licence revoked")  # 吊销
 

@@ -51,7 +51,7 @@ def rules_catalogue() -> list[dict[str, Any]]:
                     "min": str(spec.minimum),
                     "max": str(spec.maximum),
                     "label": str(spec.label),
-                    "unit": spec.unit,
+                    "unit": str(spec.unit),
                 }
                 for name, spec in rule.params.items()
             },

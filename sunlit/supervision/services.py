@@ -57,8 +57,8 @@ def _transition(
         if not updated:
             current = Alert.objects.filter(pk=alert.pk).values_list("status", flat=True).first()
             raise Conflict(
-                _("The alert is %(status)s; it cannot be %(action)s now.")
-                % {"status": AlertStatus(current).label if current else "?", "action": kind},
+                _("The alert is “%(status)s”; this action is not possible now.")
+                % {"status": AlertStatus(current).label if current else "?"},
                 code="alert_state",
             )
         AlertAction.objects.create(

@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Severity(models.TextChoices):
@@ -27,7 +28,7 @@ OPEN_STATUSES = (AlertStatus.OPEN, AlertStatus.CLAIMED, AlertStatus.VERIFIED, Al
 
 class RuleFamily(models.TextChoices):
     TIME = "time", _("Time limits")  # 时限
-    PROCEDURE = "procedure", _("Procedure")  # 程序
+    PROCEDURE = "procedure", pgettext_lazy("rule family", "Procedure")  # 程序
     CONFLICT = "conflict", _("Conflict of interest")  # 优亲厚友
     ELIGIBILITY = "eligibility", _("Eligibility cross-checks")  # 大数据比对
     MONEY = "money", _("Money")  # 资金

@@ -15,6 +15,11 @@ from typing import Any, ClassVar
 
 from django.db.models import Q
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy
+
+UNIT_DAYS = gettext_lazy("days")
+UNIT_HOURS = gettext_lazy("hours")
+UNIT_WORKING_DAYS = gettext_lazy("working days")
 
 
 @dataclass(frozen=True)
@@ -23,7 +28,7 @@ class ParamSpec:
     minimum: Decimal | int
     maximum: Decimal | int
     label: Promise | str
-    unit: str = ""
+    unit: Promise | str = ""
 
     def clean(self, value: Any) -> Decimal:
         number = Decimal(str(value))

@@ -37,7 +37,7 @@ from sunlit.people.models import (
 from sunlit.powers.vocab import ItemCategory
 
 from ..vocab import RuleFamily, Severity
-from .base import Finding, ParamSpec, Rule, RuleContext, register
+from .base import UNIT_DAYS, Finding, ParamSpec, Rule, RuleContext, register
 from .conflict import BENEFIT_ROLES, LIVE_CASES, _tag, benefit_parties
 
 MEANS_TESTED = (ItemCategory.RELIEF,)
@@ -284,7 +284,9 @@ class SameBenefitTwice(Rule):
     severity = Severity.YELLOW
     risk_points = ("VS03-R1", "VS04-R1", "VS10-R1", "PA16-R1")
     watches = ("case.started",)
-    params = {"window_days": ParamSpec(365, 30, 1095, gettext_lazy("Look back for an earlier case"), "d")}
+    params = {
+        "window_days": ParamSpec(365, 30, 1095, gettext_lazy("Look back for an earlier case"), UNIT_DAYS)
+    }
 
     def detect(self, ctx: RuleContext) -> Iterable[Finding]:
         window = datetime.timedelta(days=ctx.int_param("window_days"))

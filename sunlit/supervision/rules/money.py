@@ -44,7 +44,7 @@ from sunlit.people.models import BusinessRecord, Person
 from sunlit.powers.vocab import ItemCategory
 
 from ..vocab import RuleFamily, Severity
-from .base import Finding, ParamSpec, Rule, RuleContext, register
+from .base import UNIT_DAYS, Finding, ParamSpec, Rule, RuleContext, register
 from .conflict import LINK_ORDER, LIVE_CASES, SELF, any_link, cadre_link_annotations, first_link, user_labels
 
 TIERS = ("tier1_amount", "tier2_amount", "tier3_amount")
@@ -75,7 +75,7 @@ class ContractSplitting(Rule):
     severity = Severity.RED
     risk_points = ("PA03-R1", "PA04-R1")
     watches = ("case.started", "step.completed")
-    params = {"window_days": ParamSpec(90, 7, 366, gettext_lazy("Cases started within"), "d")}
+    params = {"window_days": ParamSpec(90, 7, 366, gettext_lazy("Cases started within"), UNIT_DAYS)}
 
     BASES = ("credit_code", "counterparty", "purpose")
 

@@ -18,7 +18,7 @@ from sunlit.powers.models import Step, Transition
 from sunlit.powers.vocab import CompareRule, StepKind, VoteBase
 
 from ..vocab import RuleFamily, Severity
-from .base import Finding, ParamSpec, Rule, RuleContext, register
+from .base import UNIT_DAYS, Finding, ParamSpec, Rule, RuleContext, register
 
 
 @register
@@ -289,7 +289,7 @@ class OutOfRole(Rule):
     watches = ("refused.out_of_role",)
     case_scoped = True
     params = {
-        "window_days": ParamSpec(30, 1, 365, gettext_lazy("Counting window"), "d"),
+        "window_days": ParamSpec(30, 1, 365, gettext_lazy("Counting window"), UNIT_DAYS),
         "repeat_threshold": ParamSpec(3, 2, 50, gettext_lazy("Yellow from this many attempts in the window")),
     }
 

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 from sunlit.cases.models import SealUse
 
 from ..vocab import RuleFamily, Severity
-from .base import Finding, ParamSpec, Rule, RuleContext, register
+from .base import UNIT_DAYS, Finding, ParamSpec, Rule, RuleContext, register
 
 
 @register
@@ -25,7 +25,7 @@ class SealWithoutCase(Rule):
     watches = ("seal.exception",)
     case_scoped = False  # no case to scope by: runs in sweeps (and is cheap)
     params = {
-        "window_days": ParamSpec(90, 7, 365, gettext_lazy("Counting window"), "d"),
+        "window_days": ParamSpec(90, 7, 365, gettext_lazy("Counting window"), UNIT_DAYS),
         "red_threshold": ParamSpec(
             3, 2, 50, gettext_lazy("Red from this many exceptions in a village in the window")
         ),

@@ -16,7 +16,7 @@ from sunlit.core.calendar import is_working_day
 from sunlit.powers.vocab import StepKind
 
 from ..vocab import RuleFamily, Severity
-from .base import Finding, ParamSpec, Rule, RuleContext, register
+from .base import UNIT_DAYS, UNIT_HOURS, UNIT_WORKING_DAYS, Finding, ParamSpec, Rule, RuleContext, register
 
 
 def working_days_before(moment: datetime.datetime, days: int) -> datetime.datetime:
@@ -38,8 +38,8 @@ class StepOverdue(Rule):
     family = RuleFamily.TIME
     severity = Severity.YELLOW
     params = {
-        "grace_hours": ParamSpec(0, 0, 240, gettext_lazy("Grace period after the deadline"), "h"),
-        "red_after_days": ParamSpec(10, 1, 90, gettext_lazy("Red when overdue by more than"), "d"),
+        "grace_hours": ParamSpec(0, 0, 240, gettext_lazy("Grace period after the deadline"), UNIT_HOURS),
+        "red_after_days": ParamSpec(10, 1, 90, gettext_lazy("Red when overdue by more than"), UNIT_DAYS),
     }
 
     def detect(self, ctx: RuleContext) -> Iterable[Finding]:
@@ -143,7 +143,7 @@ class ObjectionUnanswered(Rule):
     name = gettext_lazy("Objection not answered in time")
     family = RuleFamily.TIME
     severity = Severity.YELLOW
-    params = {"reply_days": ParamSpec(10, 5, 20, gettext_lazy("Answer objections within"), "working days")}
+    params = {"reply_days": ParamSpec(10, 5, 20, gettext_lazy("Answer objections within"), UNIT_WORKING_DAYS)}
 
     def detect(self, ctx: RuleContext) -> Iterable[Finding]:
         cutoff = working_days_before(ctx.now, ctx.int_param("reply_days"))
