@@ -99,18 +99,21 @@ class DocumentsMissing(Rule):
         scope = StepInstance.objects.filter(ctx.village_q("case__village"), ctx.case_q()).filter(
             status=StepStatus.COMPLETED
         )
-        # One query per step definition in use (bounded by the catalog, not by the number of cases).
+        # One query per distinct set of required documents among the steps in use: bounded by the
+        # catalog, not by the number of cases, and shared by every county that adopted the same template.
         steps = (
             Step.objects.filter(pk__in=scope.values("step"))
             .exclude(documents=[])
             .values_list("pk", "documents")
         )
+        groups: dict[tuple[str, ...], list[int]] = {}
         for step_id, names in steps:
-            required = sorted(set(names))
-            if not required:
-                continue
+            required = tuple(sorted(set(names)))
+            if required:
+                groups.setdefault(required, []).append(step_id)
+        for required, step_ids in groups.items():
             short = (
-                scope.filter(step_id=step_id)
+                scope.filter(step_id__in=step_ids)
                 .annotate(
                     have=Count("documents__name", filter=Q(documents__name__in=required), distinct=True)
                 )
@@ -126,7 +129,7 @@ class DocumentsMissing(Rule):
                     evidence={
                         "tracking_no": tracking_no,
                         "step": step_name,
-                        "required": required,
+                        "required": list(required),
                         "uploaded": have,
                     },
                 )
