@@ -212,14 +212,18 @@ class VoteRules(Rule):
         rules = Step.objects.filter(pk__in=records.values("step_instance__step")).values_list(
             "pk", "quorum", "quorum_rule", "threshold", "threshold_rule", "threshold_base"
         )
-        for step_id, quorum, quorum_rule, threshold, threshold_rule, base in rules:
+        # One query per distinct vote rule (not per step): templates share a handful of rules.
+        by_rule: dict[tuple[str, str, str, str, str], list[int]] = {}
+        for step_id, *rule in rules:
+            by_rule.setdefault(tuple(rule), []).append(step_id)
+        for (quorum, quorum_rule, threshold, threshold_rule, base), step_ids in by_rule.items():
             q_frac = parse_fraction(quorum) or Fraction(0)
             t_frac = parse_fraction(threshold) or Fraction(1, 2)
             base_col = "expected" if base == VoteBase.EXPECTED else "present"
             q_ok = self._cmp("present", "expected", q_frac, quorum_rule or CompareRule.GTE)
             t_ok = self._cmp("votes_for", base_col, t_frac, threshold_rule or CompareRule.GT)
             bad = (
-                records.filter(step_instance__step_id=step_id)
+                records.filter(step_instance__step_id__in=step_ids)
                 .filter((Q(quorum_met=True) & ~q_ok) | (Q(passed=True) & ~(q_ok & t_ok)))
                 .values_list(
                     "pk",
