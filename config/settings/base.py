@@ -223,3 +223,12 @@ SUNLIT_NOTIFY_DIGEST_MINUTES = int(os.environ.get("SUNLIT_NOTIFY_DIGEST_MINUTES"
 SUNLIT_NOTIFY_FILE = os.environ.get("SUNLIT_NOTIFY_FILE", str(DATA_DIR / "notifications.jsonl"))
 SUNLIT_SMS_URL = os.environ.get("SUNLIT_SMS_URL", "")
 SUNLIT_SMS_TOKEN = os.environ.get("SUNLIT_SMS_TOKEN", "")
+
+# Case documents (sunlit/cases/documents.py): the largest accepted upload, in bytes.
+SUNLIT_DOCUMENT_MAX_BYTES = int(os.environ.get("SUNLIT_DOCUMENT_MAX_BYTES", str(10 * 1024 * 1024)))
+
+# Supervision (docs/architecture.md §12): sweep interval, and the working days after which an
+# unclaimed or unresolved alert escalates one level up the region tree.
+SUNLIT_SUPERVISION_SWEEP_MINUTES = int(os.environ.get("SUNLIT_SUPERVISION_SWEEP_MINUTES", "60"))
+SUNLIT_ALERT_CLAIM_DAYS = int(os.environ.get("SUNLIT_ALERT_CLAIM_DAYS", "3"))
+SUNLIT_ALERT_RESOLVE_DAYS = int(os.environ.get("SUNLIT_ALERT_RESOLVE_DAYS", "15"))
