@@ -8,6 +8,7 @@ those row errors to the API envelope, the pages and the management commands.
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -256,3 +257,20 @@ def write_xlsx(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any]
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y-%m-%d %H:%M:%S")
+
+
+def parse_date(value: str) -> datetime.date | None:
+    """A calendar date from a cell: YYYY-MM-DD (also YYYY/MM/DD, YYYYMMDD, or a datetime as XLSX
+    reads it). None for an empty cell; ValueError naming the value for anything else."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    for fmt in DATE_FORMATS:
+        try:
+            return datetime.datetime.strptime(value, fmt).date()  # noqa: DTZ007 - a calendar date
+        except ValueError:
+            continue
+    raise ValueError(value[:30])

@@ -29,7 +29,15 @@ from sunlit.core.errors import PermissionDenied
 from sunlit.core.ledger import ledger_append
 from sunlit.core.masking import id_number_valid, mask_id_number, normalize_id_number
 from sunlit.core.pii_store import id_hash
-from sunlit.core.tabular import ImportRejected, Row, RowError, check_columns, read_bytes, read_tables
+from sunlit.core.tabular import (
+    ImportRejected,
+    Row,
+    RowError,
+    check_columns,
+    parse_date,
+    read_bytes,
+    read_tables,
+)
 
 from .models import (
     SNAPSHOT_KINDS,
@@ -82,17 +90,13 @@ class _RowProblem(Exception):
 
 
 def _date(row: Row, column: str, *, required: bool = True) -> datetime.date | None:
-    value = row.get(column).strip()
-    if not value:
-        if required:
-            raise _RowProblem(column, _("A value is required."))
-        return None
-    for fmt in ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y-%m-%d %H:%M:%S"):
-        try:
-            return datetime.datetime.strptime(value, fmt).date()  # noqa: DTZ007 - a calendar date
-        except ValueError:
-            continue
-    raise _RowProblem(column, _("Not a date (use YYYY-MM-DD): %(value)s") % {"value": value[:30]})
+    try:
+        value = parse_date(row.get(column))
+    except ValueError as exc:
+        raise _RowProblem(column, _("Not a date (use YYYY-MM-DD): %(value)s") % {"value": exc}) from None
+    if value is None and required:
+        raise _RowProblem(column, _("A value is required."))
+    return value
 
 
 def _text(row: Row, column: str, limit: int, *, required: bool = True) -> str:

@@ -23,6 +23,7 @@ from sunlit.core.tabular import (
     ImportRejected,
     RowError,
     check_columns,
+    parse_date,
     read_bytes,
     read_tables,
     write_csv,
@@ -263,18 +264,6 @@ def person_reveal(*, actor: User, person: Person, field: str, reason: str) -> st
 # --- imports ---------------------------------------------------------------------------------------------
 
 
-def _parse_date(value: str) -> datetime.date | None:
-    value = value.strip()
-    if not value:
-        return None
-    for fmt in ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y-%m-%d %H:%M:%S"):
-        try:
-            return datetime.datetime.strptime(value, fmt).date()  # noqa: DTZ007 - a calendar date
-        except ValueError:
-            continue
-    raise ValueError(value)
-
-
 def people_import(
     *, actor: User | None, source: bytes | str | Path | IO[bytes], filename: str = ""
 ) -> dict[str, int]:
@@ -302,11 +291,15 @@ def people_import(
         if village is None or (actor is not None and not has_perm(actor, Perm.PEOPLE_MANAGE, village)):
             bad("village_code", _("Unknown village, or outside your regions."))
             continue
-        try:
-            birth, died = _parse_date(row.get("birth_date")), _parse_date(row.get("died_on"))
-        except ValueError as exc:
-            bad("birth_date", _("Not a date (use YYYY-MM-DD): %(value)s") % {"value": exc})
+        dates: dict[str, datetime.date | None] = {}
+        for column in ("birth_date", "died_on"):
+            try:
+                dates[column] = parse_date(row.get(column))
+            except ValueError as exc:
+                bad(column, _("Not a date (use YYYY-MM-DD): %(value)s") % {"value": exc})
+        if len(dates) < 2:
             continue
+        birth, died = dates["birth_date"], dates["died_on"]
         status = row.get("status").strip() or (PersonStatus.DECEASED if died else PersonStatus.ALIVE)
         item = PersonData(
             village=village,

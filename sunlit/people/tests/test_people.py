@@ -93,7 +93,7 @@ def test_import_is_all_or_nothing_with_every_bad_row(tree):
         (4, "id_number"),
         (5, "village_code"),
         (6, "phone"),
-        (7, "birth_date"),
+        (7, "died_on"),
         (8, "village_code"),
     ]
     assert not Person.objects.exists()
