@@ -149,31 +149,27 @@ def declared_types(item_variables: list[dict[str, Any]]) -> dict[str, str]:
     return {v["name"]: v["type"] for v in item_variables if v.get("name") and v.get("type")}
 
 
+def _guard_booleans(outgoing: list[Any], types: dict[str, str]) -> set[str]:
+    names: set[str] = set()
+    for transition in outgoing:
+        if transition.guard:
+            names |= {n for n in guard_variables(transition.guard) if types.get(n) == "bool"}
+    return names
+
+
 def vote_owned_variables(step: Any, outgoing: list[Any], types: dict[str, str]) -> set[str]:
     """At a vote step, the yes/no variables its outgoing conditions read are the vote's result.
 
     They are set by the engine from the tally; nobody may type them in, so a vote that misses its
     quorum or threshold cannot be recorded as passed, whatever the user enters.
     """
-    if step.kind != StepKind.VOTE:
-        return set()
-    names: set[str] = set()
-    for transition in outgoing:
-        if transition.guard:
-            names |= {n for n in guard_variables(transition.guard) if types.get(n) == "bool"}
-    return names
+    return _guard_booleans(outgoing, types) if step.kind == StepKind.VOTE else set()
 
 
 def notice_owned_variables(step: Any, outgoing: list[Any], types: dict[str, str]) -> set[str]:
     """At a public-notice step, the yes/no variables its outgoing conditions read mean "an objection
     was upheld"; the engine sets them from the notice's answered objections."""
-    if step.kind != StepKind.PUBLIC_NOTICE:
-        return set()
-    names: set[str] = set()
-    for transition in outgoing:
-        if transition.guard:
-            names |= {n for n in guard_variables(transition.guard) if types.get(n) == "bool"}
-    return names
+    return _guard_booleans(outgoing, types) if step.kind == StepKind.PUBLIC_NOTICE else set()
 
 
 def routing_inputs(outgoing: list[Any], types: dict[str, str], owned: set[str]) -> list[str]:

@@ -357,7 +357,7 @@ def _active_instance(case: Case, sequence: int | None) -> StepInstance:
     """The case's active step instance. Uses the one loaded with the case when there is one (the
     write path re-checks it with a conditional update, so a stale object can only cause a conflict)."""
     instance = None
-    if case.current_id is not None and "current" in case._state.fields_cache:
+    if case.current_id is not None and Case.current.is_cached(case):
         loaded = case.current
         if loaded is not None and loaded.status == StepStatus.ACTIVE:
             instance = loaded
