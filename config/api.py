@@ -60,5 +60,17 @@ def _mount() -> None:
     api.add_router("", people_router)
     api.add_router("", supervision_router)
 
+    from sunlit.accountability.api import router as accountability_router
+    from sunlit.complaints.api import router as complaints_router
+    from sunlit.deliberation.api import router as deliberation_router
+    from sunlit.disclosure.api import router as disclosure_router
+    from sunlit.finance.api import router as finance_router
+
+    api.add_router("", disclosure_router)
+    api.add_router("", deliberation_router)
+    api.add_router("", finance_router)
+    api.add_router("", complaints_router)
+    api.add_router("", accountability_router)
+
 
 _mount()

@@ -11,6 +11,7 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("staff/", include("sunlit.workbench.urls")),
+    path("open311/v2/", include("sunlit.complaints.open311_urls")),
     path("", include("sunlit.portal.urls")),
 ]
 

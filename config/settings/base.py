@@ -66,6 +66,11 @@ INSTALLED_APPS = [
     "sunlit.powers",
     "sunlit.cases",
     "sunlit.supervision",
+    "sunlit.disclosure",
+    "sunlit.deliberation",
+    "sunlit.finance",
+    "sunlit.complaints",
+    "sunlit.accountability",
     "sunlit.portal",
     "sunlit.workbench",
 ]

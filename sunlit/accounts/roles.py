@@ -91,12 +91,49 @@ class Perm(models.TextChoices):
     ALERT_VIEW = "alert.view", _("See supervision alerts")
     ALERT_HANDLE = "alert.handle", _("Claim, verify, dismiss and close alerts")
     RULE_MANAGE = "rule.manage", _("Set supervision rule parameters within their bounds")
+    DISCLOSURE_PUBLISH = "disclosure.publish", _("Publish and correct village disclosures")
+    DISCLOSURE_REDACT = "disclosure.redact", _("Redact disclosures and see the unredacted originals")
+    MEETING_VIEW = "meeting.view", _("See meetings, motions and duty reports")
+    MEETING_RECORD = "meeting.record", _("Convene meetings, record attendance, votes and minutes")
+    DUTY_SCORE = "duty.score", _("Score discipline team leaders quarterly")
+    FINANCE_VIEW = "finance.view", _("See collective assets, contracts and accounts")
+    FINANCE_RECORD = "finance.record", _("Record assets, contracts, income and expenses")
+    FINANCE_RECONCILE = "finance.reconcile", _("Reconcile bank balances and close the month")
+    COMPLAINT_VIEW = "complaint.view", _("See complaints and reports (reporters hidden)")
+    COMPLAINT_INTAKE = "complaint.intake", _("Register complaints received by phone, letter or visit")
+    COMPLAINT_HANDLE = "complaint.handle", _("Claim, answer, extend and escalate complaints")
+    REPORTER_REVEAL = "reporter.reveal", _("See a reporter's identity, with a logged reason")
+    LEAD_VIEW = "lead.view", _("See leads and accountability records")
+    LEAD_HANDLE = "lead.handle", _("Open leads, record dispositions, findings and rectification")
 
 
-_VILLAGE_BASE = {Perm.STAFF_VIEW, Perm.CATALOG_VIEW, Perm.CASE_VIEW, Perm.PEOPLE_VIEW}
+_VILLAGE_BASE = {
+    Perm.STAFF_VIEW,
+    Perm.CATALOG_VIEW,
+    Perm.CASE_VIEW,
+    Perm.PEOPLE_VIEW,
+    Perm.MEETING_VIEW,
+    Perm.FINANCE_VIEW,
+}
 # Village cadres who run cases: start them, upload documents, record seal use.
-_VILLAGE_OPERATOR = _VILLAGE_BASE | {Perm.CASE_OPERATE, Perm.SEAL_RECORD, Perm.PEOPLE_MANAGE}
-_TOWNSHIP_BASE = {Perm.STAFF_VIEW, Perm.CATALOG_VIEW, Perm.CASE_VIEW, Perm.PEOPLE_VIEW}
+_VILLAGE_OPERATOR = _VILLAGE_BASE | {
+    Perm.CASE_OPERATE,
+    Perm.SEAL_RECORD,
+    Perm.PEOPLE_MANAGE,
+    Perm.DISCLOSURE_PUBLISH,
+    Perm.MEETING_RECORD,
+}
+# The village's bookkeepers (会计, 报账员) keep the 三资 registers and accounts.
+_VILLAGE_BOOKKEEPER = _VILLAGE_OPERATOR | {Perm.FINANCE_RECORD, Perm.FINANCE_RECONCILE}
+_TOWNSHIP_BASE = {
+    Perm.STAFF_VIEW,
+    Perm.CATALOG_VIEW,
+    Perm.CASE_VIEW,
+    Perm.PEOPLE_VIEW,
+    Perm.MEETING_VIEW,
+    Perm.FINANCE_VIEW,
+    Perm.COMPLAINT_VIEW,
+}
 ROLE_PERMS: dict[str, frozenset[str]] = {
     Role.VILLAGE_SECRETARY: frozenset(
         _VILLAGE_OPERATOR | {Perm.CASE_TERMINATE, Perm.OBJECTION_HANDLE, Perm.SEAL_APPROVE}
@@ -105,19 +142,41 @@ ROLE_PERMS: dict[str, frozenset[str]] = {
         _VILLAGE_OPERATOR | {Perm.CASE_TERMINATE, Perm.OBJECTION_HANDLE, Perm.SEAL_APPROVE}
     ),
     Role.VILLAGE_COMMITTEE: frozenset(_VILLAGE_OPERATOR),
-    Role.VILLAGE_ACCOUNTANT: frozenset(_VILLAGE_OPERATOR),
-    Role.VILLAGE_CLERK: frozenset(_VILLAGE_OPERATOR),
+    Role.VILLAGE_ACCOUNTANT: frozenset(_VILLAGE_BOOKKEEPER),
+    Role.VILLAGE_CLERK: frozenset(_VILLAGE_BOOKKEEPER),
     Role.VILLAGE_SUPERVISOR: frozenset(_VILLAGE_BASE | {Perm.ALERT_VIEW}),
     Role.INTEGRITY_MONITOR: frozenset(_VILLAGE_BASE | {Perm.ALERT_VIEW}),
     Role.TOWNSHIP_LEADER: frozenset(
-        _TOWNSHIP_BASE | {Perm.CATALOG_ADOPT, Perm.CASE_TERMINATE, Perm.OBJECTION_HANDLE, Perm.ALERT_VIEW}
+        _TOWNSHIP_BASE
+        | {
+            Perm.CATALOG_ADOPT,
+            Perm.CASE_TERMINATE,
+            Perm.OBJECTION_HANDLE,
+            Perm.ALERT_VIEW,
+            Perm.COMPLAINT_HANDLE,
+            Perm.DUTY_SCORE,
+            Perm.DISCLOSURE_REDACT,
+        }
     ),
     Role.TOWNSHIP_DISCIPLINE: frozenset(
         _TOWNSHIP_BASE
-        | {Perm.CATALOG_ADOPT, Perm.OBJECTION_HANDLE, Perm.PEOPLE_REVEAL, Perm.ALERT_VIEW, Perm.ALERT_HANDLE}
+        | {
+            Perm.CATALOG_ADOPT,
+            Perm.OBJECTION_HANDLE,
+            Perm.PEOPLE_REVEAL,
+            Perm.ALERT_VIEW,
+            Perm.ALERT_HANDLE,
+            Perm.COMPLAINT_INTAKE,
+            Perm.COMPLAINT_HANDLE,
+            Perm.REPORTER_REVEAL,
+            Perm.LEAD_VIEW,
+            Perm.LEAD_HANDLE,
+            Perm.DUTY_SCORE,
+            Perm.DISCLOSURE_REDACT,
+        }
     ),
     Role.TOWNSHIP_REVIEWER: frozenset(_TOWNSHIP_BASE | {Perm.OBJECTION_HANDLE}),
-    Role.TOWNSHIP_LIAISON: frozenset(_TOWNSHIP_BASE),
+    Role.TOWNSHIP_LIAISON: frozenset(_TOWNSHIP_BASE | {Perm.COMPLAINT_INTAKE}),
     Role.COUNTY_DISCIPLINE: frozenset(
         {
             Perm.STAFF_VIEW,
@@ -131,6 +190,16 @@ ROLE_PERMS: dict[str, frozenset[str]] = {
             Perm.ALERT_HANDLE,
             Perm.RULE_MANAGE,
             Perm.REFERENCE_IMPORT,
+            Perm.MEETING_VIEW,
+            Perm.FINANCE_VIEW,
+            Perm.COMPLAINT_VIEW,
+            Perm.COMPLAINT_INTAKE,
+            Perm.COMPLAINT_HANDLE,
+            Perm.REPORTER_REVEAL,
+            Perm.LEAD_VIEW,
+            Perm.LEAD_HANDLE,
+            Perm.DUTY_SCORE,
+            Perm.DISCLOSURE_REDACT,
         }
     ),
     Role.COUNTY_DEPARTMENT: frozenset(
@@ -141,6 +210,10 @@ ROLE_PERMS: dict[str, frozenset[str]] = {
             Perm.PEOPLE_VIEW,
             Perm.PEOPLE_REVEAL,
             Perm.REFERENCE_IMPORT,
+            Perm.MEETING_VIEW,
+            Perm.FINANCE_VIEW,
+            Perm.COMPLAINT_VIEW,
+            Perm.COMPLAINT_HANDLE,
         }
     ),
     # 三员分立: each admin does one job and none of them touches business data.

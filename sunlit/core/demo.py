@@ -312,7 +312,33 @@ def _demo_load(
                 )
     if anomalies and report.anomalies is None:
         report.notes.append(_("No irregularities were planted: no demo cases were generated in this run."))
+    if case_villages > 0 and report.cases is not None:
+        _demo_domains(report, seed=seed, clean=clean, progress=progress)
     return report
+
+
+def _demo_domains(report: DemoReport, *, seed: int, clean: bool, progress: Progress | None) -> None:
+    """The later domains' demo data, in dependency order, each summarised as one step."""
+    from sunlit.accountability.demo import demo_accountability
+    from sunlit.complaints.demo import demo_complaints
+    from sunlit.deliberation.demo import demo_deliberation
+    from sunlit.disclosure.demo import demo_disclosure
+    from sunlit.finance.demo import demo_finance
+
+    county, _township, _village = demo_login_regions()
+    for name, generate in (
+        ("deliberation", demo_deliberation),
+        ("finance", demo_finance),
+        ("disclosure", demo_disclosure),
+        ("complaints", demo_complaints),
+        ("accountability", demo_accountability),
+    ):
+        started = time.perf_counter()
+        detail = generate(county=county, logins=report.logins, seed=seed, clean=clean, progress=progress)
+        if detail is not None:
+            report.steps.append((name, detail, time.perf_counter() - started))
+            if progress:
+                progress(*report.steps[-1])
 
 
 # --- regions ---------------------------------------------------------------------------------------

@@ -1,6 +1,14 @@
 from django.urls import path
 
-from . import case_views, views
+from . import (
+    accountability_urls,
+    case_views,
+    complaints_urls,
+    deliberation_urls,
+    disclosure_urls,
+    finance_urls,
+    views,
+)
 
 app_name = "portal"
 urlpatterns = [
@@ -15,3 +23,8 @@ urlpatterns = [
     path("objections/", case_views.objection_lookup, name="objection_lookup"),
     path("notices/<str:code>/", case_views.notice, name="notice"),
 ]
+
+
+# Each domain's pages live in their own modules (<app>_urls.py, <app>_views.py).
+for _module in (disclosure_urls, deliberation_urls, finance_urls, complaints_urls, accountability_urls):
+    urlpatterns += _module.urlpatterns

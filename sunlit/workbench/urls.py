@@ -1,6 +1,15 @@
 from django.urls import path
 
-from . import alert_views, case_views, views
+from . import (
+    accountability_urls,
+    alert_views,
+    case_views,
+    complaints_urls,
+    deliberation_urls,
+    disclosure_urls,
+    finance_urls,
+    views,
+)
 
 app_name = "workbench"
 urlpatterns = [
@@ -41,3 +50,8 @@ urlpatterns += [
     path("alerts/<int:alert_id>/", alert_views.alert_detail, name="alert"),
     path("alerts/<int:alert_id>/<str:action>/", alert_views.alert_action, name="alert_action"),
 ]
+
+
+# Each domain's pages live in their own modules (<app>_urls.py, <app>_views.py).
+for _module in (disclosure_urls, deliberation_urls, finance_urls, complaints_urls, accountability_urls):
+    urlpatterns += _module.urlpatterns

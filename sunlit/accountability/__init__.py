@@ -1,0 +1,1 @@
+"""Accountability (问责): leads, dispositions, the four forms, rectification, public naming."""

@@ -1,0 +1,5 @@
+"""Accountability endpoints under /api/v1/."""
+
+from ninja import Router
+
+router = Router(tags=["accountability"])

@@ -1,0 +1,5 @@
+"""Complaints endpoints under /api/v1/."""
+
+from ninja import Router
+
+router = Router(tags=["complaints"])

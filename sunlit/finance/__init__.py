@@ -1,0 +1,1 @@
+"""Collective assets, resources and funds (三资): registers, contracts, money."""

@@ -1,0 +1,3 @@
+"""Portal URLs of accountability, included by sunlit/portal/urls.py (namespace "portal")."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Portal URLs of deliberation, included by sunlit/portal/urls.py (namespace "portal")."""
+
+urlpatterns: list = []
