@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "sunlit.finance",
     "sunlit.complaints",
     "sunlit.accountability",
+    "sunlit.analytics",
     "sunlit.portal",
     "sunlit.workbench",
 ]

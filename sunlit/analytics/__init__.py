@@ -1,0 +1,1 @@
+"""Analytics: read-only aggregates, complaint topic mining and supervision recommendation letters."""
