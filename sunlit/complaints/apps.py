@@ -6,3 +6,6 @@ class ComplaintsConfig(AppConfig):
     name = "sunlit.complaints"
     label = "complaints"
     verbose_name = _("Complaints and reports")
+
+    def ready(self) -> None:
+        from . import tasks  # noqa: F401  # registers the periodic escalation job
