@@ -17,6 +17,7 @@ from types import ModuleType
 BENCHMARKS: dict[str, str] = {
     "cases": "benchmarks.cases",
     "catalog": "benchmarks.catalog",
+    "complaints": "benchmarks.complaints",
     "demo": "benchmarks.demo",
     "ledger": "benchmarks.ledger",
     "supervise": "benchmarks.supervise",
