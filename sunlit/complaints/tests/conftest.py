@@ -50,8 +50,9 @@ def staff(tree, make_user):
 
 
 @pytest.fixture
-def file(tree):
-    """File a complaint through the services (anonymous portal filing unless told otherwise)."""
+def file(tree, django_capture_on_commit_callbacks):
+    """File a complaint through the services (anonymous portal filing unless told otherwise); the
+    on-commit messages are sent."""
     from sunlit.complaints import services
 
     def do(**overrides):
@@ -65,6 +66,7 @@ def file(tree):
             "anonymous": True,
         }
         data.update(overrides)
-        return services.complaint_file(**data)
+        with django_capture_on_commit_callbacks(execute=True):
+            return services.complaint_file(**data)
 
     return do
