@@ -6,3 +6,10 @@ class PortalConfig(AppConfig):
     name = "sunlit.portal"
     label = "portal"
     verbose_name = _("Public portal")
+
+    def ready(self) -> None:
+        from sunlit.core import events
+
+        from .cache import on_ledger_event
+
+        events.listen(on_ledger_event)  # published disclosures and notices refresh the cached pages

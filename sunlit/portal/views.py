@@ -11,7 +11,6 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
 from sunlit.accounts.roles import Role
-from sunlit.cases import selectors as case_selectors
 from sunlit.core.errors import NotFound
 from sunlit.core.numbers import format_decimal
 from sunlit.powers import selectors as catalog
@@ -20,6 +19,9 @@ from sunlit.powers.models import RiskPoint
 from sunlit.powers.vocab import ItemGroup, RiskLevel, StepKind
 from sunlit.regions import selectors as regions
 from sunlit.regions.models import RegionLevel
+
+from .cache import cached_page, csrf_context
+from .disclosure_views import village_context
 
 ROLE_LABELS = dict(Role.choices)
 
@@ -40,20 +42,23 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@cached_page(lambda code: code)  # a village's page is refreshed when something is published there
 def region_page(request: HttpRequest, code: str) -> HttpResponse:
     region = _region_or_404(code)
     ancestors = regions.region_ancestors(region, include_self=False)
     children = regions.region_children(region)
-    context = {"region": region, "ancestors": ancestors}
+    context = {"region": region, "ancestors": ancestors, **csrf_context()}
     if region.level == RegionLevel.VILLAGE:
         in_force = catalog.catalog_in_force(region)
         items = list(catalog.items_in_force(region)) if in_force else []
         context.update(
-            notices=list(case_selectors.notices_open(region)),
             catalog=in_force,
             groups=[(label, [i for i in items if i.group == value]) for value, label in ItemGroup.choices],
+            **village_context(region),
         )
-        return render(request, "portal/village.html", context)
+        response = render(request, "portal/village.html", context)
+        response.sunlit_count = (region.pk, "")  # counted without tracking anyone (counters.py)
+        return response
     page = Paginator(children, 200).get_page(request.GET.get("page"))
     context.update(children=page, page=page)
     if region.level == RegionLevel.CITY:
