@@ -213,3 +213,59 @@ def lead_status_counts(user: User, region: Region | None = None) -> dict[str, in
     if region is not None:
         qs = qs.filter(village__path__startswith=region.path)
     return dict(qs.values("status").annotate(n=Count("pk")).values_list("status", "n"))
+
+
+# --- sources of new leads --------------------------------------------------------------------------------
+
+
+def source_alert(user: User, alert_id: Any) -> Any:
+    """A verified-or-later alert the user may open a lead from (same NotFound for missing/out of scope)."""
+    from sunlit.supervision.models import Alert
+
+    alert = (
+        Alert.objects.filter(region_q(user, Perm.LEAD_HANDLE, "village"))
+        .select_related("village")
+        .filter(pk=_pk(alert_id))
+        .first()
+    )
+    if alert is None:
+        raise NotFound()
+    return alert
+
+
+def source_complaint(user: User, complaint_id: Any) -> Any:
+    from sunlit.complaints.models import Complaint
+
+    complaint = (
+        Complaint.objects.filter(region_q(user, Perm.LEAD_HANDLE, "village"))
+        .select_related("village")
+        .filter(pk=_pk(complaint_id))
+        .first()
+    )
+    if complaint is None:
+        raise NotFound()
+    return complaint
+
+
+def lead_candidates(user: User, limit: int = 50) -> dict[str, list[Any]]:
+    """Verified alerts and complaints in the user's regions that have no lead yet (newest first)."""
+    from sunlit.complaints.models import Complaint
+    from sunlit.supervision.models import Alert
+
+    from .services import ALERT_LEAD_STATUSES, COMPLAINT_LEAD_STATUSES
+
+    alerts = (
+        Alert.objects.filter(region_q(user, Perm.LEAD_HANDLE, "village"), status__in=ALERT_LEAD_STATUSES)
+        .filter(leads__isnull=True)
+        .select_related("village")
+        .order_by("-first_seen_at", "-id")[:limit]
+    )
+    complaints = (
+        Complaint.objects.filter(
+            region_q(user, Perm.LEAD_HANDLE, "village"), status__in=COMPLAINT_LEAD_STATUSES, kind="report"
+        )
+        .filter(leads__isnull=True)
+        .select_related("village")
+        .order_by("-created_at", "-id")[:limit]
+    )
+    return {"alerts": list(alerts), "complaints": list(complaints)}
