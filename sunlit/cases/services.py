@@ -32,7 +32,7 @@ from sunlit.powers.vocab import StepKind
 from sunlit.regions.models import Region, RegionLevel
 
 from . import documents as docstore
-from . import engine
+from . import engine, hooks
 from .errors import CaseErrorCode, CaseRefused, StepConflict, StepRoleRequired
 from .models import (
     Case,
@@ -540,6 +540,7 @@ def _step_complete(
     latest_vote = None
     if step.kind == StepKind.VOTE:
         if vote is not None:
+            hooks.check_vote(case=case, instance=instance, tally=vote, meeting_ref=meeting_ref)
             outcome = _vote_check(step, vote)
             passed = outcome.passed
         else:
@@ -550,6 +551,12 @@ def _step_complete(
                     code=CaseErrorCode.VOTE_REQUIRED,
                     fields={"vote": [_("Required for a vote step.")]},
                 )
+            hooks.check_vote(
+                case=case,
+                instance=instance,
+                tally=_tally_of(latest_vote),
+                meeting_ref=latest_vote.meeting_ref,
+            )
             passed = latest_vote.passed
         if not passed and not owned:
             raise CaseRefused(
@@ -652,10 +659,22 @@ def vote_record(
             step_instance=instance,
         )
         raise
+    with _recording(RefusalKind.STEP, actor=actor, village=case.village, case=case, step_instance=instance):
+        hooks.check_vote(case=case, instance=instance, tally=tally, meeting_ref=meeting_ref)
     with transaction.atomic():
         return _vote_record(
             actor=actor, case=case, instance=instance, tally=tally, held_on=held_on, meeting_ref=meeting_ref
         )
+
+
+def _tally_of(record: VoteRecord) -> engine.Tally:
+    return engine.Tally(
+        expected=record.expected,
+        present=record.present,
+        votes_for=record.votes_for,
+        votes_against=record.votes_against,
+        abstentions=record.abstentions,
+    )
 
 
 def _vote_check(step: Step, tally: engine.Tally) -> engine.VoteOutcome:
