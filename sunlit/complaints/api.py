@@ -22,7 +22,7 @@ from sunlit.core.errors import DomainError, NotFound
 from sunlit.regions.models import Region
 
 from . import messaging, selectors, services
-from .models import Complaint, ComplaintMessage
+from .models import Complaint
 from .vocab import Channel, Status
 
 router = Router(tags=["complaints"])
@@ -138,13 +138,30 @@ class ComplaintOut(Schema):
 
 
 class ComplaintDetailOut(ComplaintOut):
-    text: str  # raw: handlers only
+    text: str  # masked (the text as written comes with the logged reveal)
     answer: str
     messages: list[MessageOut]
 
     @staticmethod
-    def resolve_messages(obj: Complaint) -> list[ComplaintMessage]:
-        return selectors.thread(obj)
+    def resolve_text(obj: Complaint, context) -> str:
+        return selectors.staff_text(context["request"].user, obj, obj.text)
+
+    @staticmethod
+    def resolve_answer(obj: Complaint, context) -> str:
+        return selectors.staff_text(context["request"].user, obj, obj.answer)
+
+    @staticmethod
+    def resolve_messages(obj: Complaint, context) -> list[MessageOut]:
+        user = context["request"].user
+        return [
+            MessageOut(
+                author=m.author,
+                kind=m.kind,
+                body=selectors.staff_text(user, obj, m.body),
+                created_at=m.created_at,
+            )
+            for m in selectors.thread(obj)
+        ]
 
 
 class TextIn(Schema):
@@ -164,6 +181,8 @@ class IdentityOut(Schema):
     name: str
     phone: str
     id_number: str
+    text: str  # the complaint as written
+    messages: list[MessageOut]  # the thread as written
 
 
 class CountOut(Schema):
@@ -424,4 +443,13 @@ def complaint_escalate(request: HttpRequest, complaint_id: int, payload: ReasonI
 def complaint_reveal(request: HttpRequest, complaint_id: int, payload: ReasonIn):
     complaint = selectors.access_complaint(request.user, complaint_id)
     identity = services.reporter_reveal(actor=request.user, complaint=complaint, reason=payload.reason)
-    return IdentityOut(name=identity.name, phone=identity.phone, id_number=identity.id_number)
+    return IdentityOut(
+        name=identity.name,
+        phone=identity.phone,
+        id_number=identity.id_number,
+        text=complaint.text,
+        messages=[
+            MessageOut(author=m.author, kind=m.kind, body=m.body, created_at=m.created_at)
+            for m in selectors.thread(complaint)
+        ],
+    )

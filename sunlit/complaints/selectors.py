@@ -65,6 +65,15 @@ def access_by_secret(code: Any, secret: Any, *, ip: str | None = None) -> Compla
     return complaint
 
 
+def staff_text(user: User, complaint: Complaint, text: str) -> str:
+    """What staff see of free text on every page and endpoint: personal numbers and the reporter's
+    name masked (reporters often name themselves or give their number in the text). The text as
+    written is shown only with the identity, on the logged reveal."""
+    from .services import public_wording, reporter_name
+
+    return public_wording(text, reporter_name(complaint))
+
+
 def thread(complaint: Complaint) -> list[ComplaintMessage]:
     return list(
         complaint.messages.select_related("user").prefetch_related("attachments").order_by("created_at", "id")

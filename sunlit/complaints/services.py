@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import re
 import secrets
 from collections.abc import Iterable
@@ -52,6 +53,8 @@ from .vocab import (
     Stage,
     Status,
 )
+
+logger = logging.getLogger(__name__)
 
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 TEXT_MAX = 4000
@@ -200,7 +203,7 @@ def _message(complaint, *, author, kind, body, now, user=None) -> ComplaintMessa
     )
 
 
-def _reporter_name(complaint: Complaint) -> str:
+def reporter_name(complaint: Complaint) -> str:
     return decrypt(complaint.reporter_name_enc) if complaint.reporter_name_enc else ""
 
 
@@ -426,6 +429,14 @@ def complaint_file(
                     _("Your complaint was received. Tracking code %(code)s, secret %(secret)s.")
                     % {"code": code, "secret": secret},
                 )
+    logger.info(
+        "complaint %s filed via %s: %s, routed to %s %s",
+        complaint.code,
+        channel,
+        complaint.status,
+        complaint.unit.code,
+        complaint.office,
+    )
     return Filed(complaint=complaint, secret=secret)
 
 
@@ -801,7 +812,7 @@ def complaint_answer(*, actor: User, complaint: Complaint, answer: str) -> Compl
         _require_handler(actor, complaint)
         _require_status(complaint, Status.ACCEPTED)
         _claim_in_memory(actor, complaint, now)
-        name = _reporter_name(complaint)
+        name = reporter_name(complaint)
         complaint.status = Status.ANSWERED
         complaint.answer = answer[:TEXT_MAX]
         complaint.public_answer = public_wording(complaint.answer, name)
@@ -836,6 +847,7 @@ def complaint_answer(*, actor: User, complaint: Complaint, answer: str) -> Compl
             fields.append("published_at")
         _save(complaint, fields)
         _ledger("complaint.answered", complaint, actor, {"stage": complaint.stage, "published": published})
+        logger.info("complaint %s answered (%s), published: %s", complaint.code, complaint.stage, published)
         _sms_on_commit(
             _reporter_phone(complaint),
             _("Complaint %(code)s has been answered. Please rate the answer.") % {"code": complaint.code},
@@ -848,10 +860,8 @@ def _publish(actor: User, complaint: Complaint, now: datetime) -> bool:
     Reports of wrongdoing are never published here."""
     if not complaint.consent_publish or complaint.kind == Kind.REPORT:
         return False
-    try:
-        from sunlit.disclosure.services import disclosure_publish
-    except ImportError:  # the disclosure app has no publishing service in this installation
-        return False
+    from sunlit.disclosure.services import disclosure_publish
+
     body = "\n\n".join(
         [
             _("Complaint: %(text)s") % {"text": complaint.public_text},
@@ -859,13 +869,13 @@ def _publish(actor: User, complaint: Complaint, now: datetime) -> bool:
         ]
     )
     disclosure_publish(
-        actor=actor,
+        actor=None,  # a system publication: the reporter consented, the unit answered
         village=complaint.village,
         module="complaints",
         title=_("%(category)s: %(title)s")
         % {"category": complaint.get_category_display(), "title": complaint.title},
         body=body,
-        source=complaint,
+        source=f"{ledger_subject(complaint)}:{complaint.stage}",
         now=now,
     )
     return True
@@ -1043,6 +1053,9 @@ def escalate_due(now: datetime | None = None) -> dict[str, int]:
                     {"level": complaint.escalation_level, "office": complaint.office, "reason": "overdue"},
                 )
             counts["escalated"] += 1
+            logger.info(
+                "complaint %s overdue: escalated to level %s", complaint.code, complaint.escalation_level
+            )
         except IntegrityError:
             continue  # another worker escalated it at this level already
     for pk in Complaint.objects.filter(status=Status.ANSWERED, rate_until__lt=now).values_list(
@@ -1080,6 +1093,8 @@ class Identity:
 
 def reporter_reveal(*, actor: User, complaint: Complaint, reason: str) -> Identity:
     """Decrypt the reporter's identity for a holder of reporter.reveal, recording who, when and why."""
+    if not can_reveal(actor, complaint):
+        raise NotHandler(_("You may not see reporters' identities."))
     reason = (reason or "").strip()
     if len(reason) < 4:
         raise ComplaintRefused(
@@ -1087,15 +1102,13 @@ def reporter_reveal(*, actor: User, complaint: Complaint, reason: str) -> Identi
             code=ComplaintErrorCode.REASON_REQUIRED,
             fields={"reason": [_("Give the reason (at least 4 characters).")]},
         )
-    if not can_reveal(actor, complaint):
-        raise NotHandler(_("You may not see reporters' identities."))
     now = timezone.now()
     with transaction.atomic():
         ReporterAccess.objects.create(complaint=complaint, user=actor, reason=reason[:500], at=now)
         _event(complaint, "reporter_viewed", actor, now)
         _ledger("complaint.reporter_viewed", complaint, actor, {"reason": mask_pii(reason)})
     return Identity(
-        name=_reporter_name(complaint),
+        name=reporter_name(complaint),
         phone=_reporter_phone(complaint),
         id_number=decrypt(complaint.reporter_id_enc) if complaint.reporter_id_enc else "",
     )

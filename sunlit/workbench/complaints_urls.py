@@ -8,6 +8,7 @@ urlpatterns = [
     path("complaints/", complaints_views.inbox, name="complaints"),
     path("complaints/new/", complaints_views.intake, name="complaint_intake"),
     path("complaints/statistics/", complaints_views.stats, name="complaint_stats"),
+    path("complaints/export.csv", complaints_views.export, name="complaint_export"),
     path("complaints/<int:complaint_id>/", complaints_views.detail, name="complaint"),
     path("complaints/<int:complaint_id>/reporter/", complaints_views.reveal, name="complaint_reveal"),
     path(

@@ -9,6 +9,8 @@ the reveal page, after a reason is recorded.
 
 from __future__ import annotations
 
+import csv
+
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -131,9 +133,13 @@ def intake(request: HttpRequest) -> HttpResponse:
 
 def _detail_context(request: HttpRequest, complaint) -> dict:
     now = timezone.now()
+    thread = selectors.thread(complaint)
+    for message in thread:
+        message.shown = selectors.staff_text(request.user, complaint, message.body)
     return {
         "complaint": complaint,
-        "thread": selectors.thread(complaint),
+        "shown_text": selectors.staff_text(request.user, complaint, complaint.text),
+        "thread": thread,
         "events": list(complaint.events.select_related("actor").order_by("at", "id")),
         "attachments": list(complaint.attachments.order_by("uploaded_at", "id")),
         "can_handle": can_handle(request.user, complaint),
@@ -250,6 +256,60 @@ def attachment(request: HttpRequest, complaint_id: int, attachment_id: int) -> F
         as_attachment=True,
         filename=f"{complaint.code}-{item.pk}.{ext}",
     )
+
+
+EXPORT_COLUMNS = (
+    "code",
+    "kind",
+    "category",
+    "village",
+    "unit",
+    "office",
+    "status",
+    "stage",
+    "escalation_level",
+    "created_at",
+    "accept_due",
+    "handle_due",
+    "answered_at",
+    "rating",
+    "text",
+)
+
+
+@staff_required
+@require_GET
+def export(request: HttpRequest) -> HttpResponse:
+    """CSV of the complaints the user sees: masked text only, never the reporter."""
+    _require_view(request)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="complaints.csv"'
+    response.write("\ufeff")  # so spreadsheet programs read UTF-8
+    writer = csv.writer(response)
+    writer.writerow(EXPORT_COLUMNS)
+    for c in (
+        selectors.complaints_for_user(request.user).order_by("-created_at", "-id").iterator(chunk_size=500)
+    ):
+        writer.writerow(
+            [
+                c.code,
+                c.kind,
+                c.category,
+                c.village.code,
+                c.unit.code,
+                c.office,
+                c.status,
+                c.stage,
+                c.escalation_level,
+                c.created_at.isoformat(),
+                c.accept_due.isoformat() if c.accept_due else "",
+                c.handle_due.isoformat() if c.handle_due else "",
+                c.answered_at.isoformat() if c.answered_at else "",
+                c.rating,
+                c.public_text,
+            ]
+        )
+    return response
 
 
 @staff_required

@@ -87,14 +87,16 @@ def test_phone_code_expires_and_attempts_are_limited(file, outbox, django_captur
     with time_machine.travel(t0, tick=False):
         c = file(anonymous=False, name=NAME, phone=PHONE).complaint
     code = "".join(ch for ch in outbox[-1].text if ch.isdigit())[:6]
-    with time_machine.travel(t0 + datetime.timedelta(minutes=10), tick=False):
-        with pytest.raises(ComplaintRefused) as info:
-            services.phone_verify(complaint=c, code=code)
+    with (
+        time_machine.travel(t0 + datetime.timedelta(minutes=10), tick=False),
+        pytest.raises(ComplaintRefused) as info,
+    ):
+        services.phone_verify(complaint=c, code=code)
     assert info.value.code == ComplaintErrorCode.CODE_EXPIRED
     with django_capture_on_commit_callbacks(execute=True):
         services.phone_code_resend(complaint=c)
     code = "".join(ch for ch in outbox[-1].text if ch.isdigit())[:6]
-    wrong = "%06d" % ((int(code) + 1) % 1_000_000)
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
     for _ in range(services.OTP_ATTEMPTS):
         with pytest.raises(ComplaintRefused):
             services.phone_verify(complaint=c, code=wrong)
