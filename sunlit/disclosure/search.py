@@ -8,12 +8,12 @@ alike; ranking is by the number of query tokens matched, then by their weight (t
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Iterable
 
 _TOKEN_MAX = 32
-_WORDY = re.compile(r"[\w\u4e00-\u9fff]")
 TITLE_WEIGHT = 3
 
 
@@ -24,16 +24,29 @@ def _jieba():
     return jieba
 
 
+# Runs of Han characters go to jieba; digit runs and Latin words are tokens as they are. Splitting
+# at everything else (punctuation, spaces, the ``*`` of masks) first changes nothing jieba would
+# find (it never joins words across them) and lets the clause cache work: notices repeat clauses.
+_PIECES = re.compile(r"\d+(?:\.\d+)?|[A-Za-z]+|[\u3400-\u9fff]+")
+
+
+@functools.lru_cache(maxsize=50_000)
+def _segment_han(run: str) -> tuple[str, ...]:
+    return tuple(t for t in _jieba().cut_for_search(run) if len(t) >= 2)
+
+
 def segment(text: str) -> list[str]:
     """Search tokens of ``text``: lower-cased, without punctuation, masks or one-character words."""
     if not text:
         return []
     tokens = []
-    for token in _jieba().cut_for_search(text):
-        token = token.strip().lower()
-        if len(token) < 2 or len(token) > _TOKEN_MAX or "*" in token or not _WORDY.search(token):
-            continue
-        tokens.append(token)
+    for match in _PIECES.finditer(text):
+        piece = match.group().lower()
+        if piece[0].isdigit() or piece.isascii():
+            words: tuple[str, ...] = (piece,) if len(piece) >= 2 else ()
+        else:
+            words = _segment_han(piece)
+        tokens.extend(w[:_TOKEN_MAX] for w in words)
     return tokens
 
 

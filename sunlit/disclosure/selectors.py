@@ -32,7 +32,7 @@ from .vocab import AttachmentState, DisclosureModule, DisclosureStatus
 
 def _public() -> QuerySet[Disclosure]:
     return Disclosure.objects.filter(status=DisclosureStatus.PUBLISHED, current__isnull=False).select_related(
-        "village", "current"
+        "village", "current", "case"
     )
 
 
@@ -178,7 +178,7 @@ def disclosures_for_user(user: User) -> QuerySet[Disclosure]:
     return (
         Disclosure.objects.filter(region_q(user, Perm.STAFF_VIEW, "village"))
         .filter(current__isnull=False)
-        .select_related("village", "current", "publisher")
+        .select_related("village", "current", "publisher", "case")
         .order_by("-updated_at", "-id")
     )
 
