@@ -20,6 +20,7 @@ BENCHMARKS: dict[str, str] = {
     "complaints": "benchmarks.complaints",
     "demo": "benchmarks.demo",
     "ledger": "benchmarks.ledger",
+    "portal": "benchmarks.portal",
     "supervise": "benchmarks.supervise",
 }
 

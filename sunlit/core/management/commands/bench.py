@@ -33,7 +33,10 @@ class Command(SunlitCommand):
             "--source", type=Path, help="catalog: a catalog file instead of the standard one."
         )
         parser.add_argument(
-            "--scale", choices=SCALES, default="county", help="demo: the scale (default county)."
+            "--scale",
+            choices=SCALES,
+            default=None,
+            help="demo, supervise, portal: the scale (default county; portal: city).",
         )
         parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="demo: the seed.")
         parser.add_argument(
@@ -42,6 +45,11 @@ class Command(SunlitCommand):
             help="supervise: data sizes to measure, comma-separated (cases per village at city scale, "
             "default 1,2,4; case villages at county scale, default 10,20,40).",
         )
+        parser.add_argument(
+            "--disclosures", type=int, help="portal: disclosures to generate (default 384,000 at city scale)."
+        )
+        parser.add_argument("--requests", type=int, help="portal: requests per load phase (default 3,000).")
+        parser.add_argument("--concurrency", type=int, help="portal: concurrent connections (default 8).")
         parser.add_argument(
             "--database-url",
             default="",
@@ -61,10 +69,13 @@ class Command(SunlitCommand):
                 out=self.stdout.write,
                 villages=options["villages"],
                 source=options["source"],
-                scale=options["scale"],
+                scale=options["scale"] or getattr(module, "DEFAULT_SCALE", "county"),
                 seed=options["seed"],
                 database_url=options["database_url"],
                 sizes=options["sizes"],
+                disclosures=options["disclosures"],
+                requests=options["requests"],
+                concurrency=options["concurrency"],
             )
         except BenchmarkError as exc:
             raise CommandError(str(exc)) from None
