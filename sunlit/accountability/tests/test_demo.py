@@ -19,13 +19,13 @@ class Login:
 def _snapshot():
     return sorted(
         (
-            l.source,
-            l.title,
-            l.status,
-            l.village.code,
-            tuple(l.findings.values_list("subject_name", "form", "measure")),
+            lead.source,
+            lead.title,
+            lead.status,
+            lead.village.code,
+            tuple(lead.findings.values_list("subject_name", "form", "measure")),
         )
-        for l in Lead.objects.select_related("village")
+        for lead in Lead.objects.select_related("village")
     )
 
 
