@@ -21,6 +21,9 @@ import hmac
 import json
 import sys
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -112,6 +115,23 @@ class MemorySmsBackend(SmsBackend):
     def send(self, sms: Sms) -> bool:
         MemorySmsBackend.outbox.append(sms)
         return True
+
+
+_muted: ContextVar[bool] = ContextVar("complaint_sms_muted", default=False)
+
+
+@contextmanager
+def muted() -> Iterator[None]:
+    """Schedule no text messages while inside (the demo generator; nobody is waiting for them)."""
+    token = _muted.set(True)
+    try:
+        yield
+    finally:
+        _muted.reset(token)
+
+
+def is_muted() -> bool:
+    return _muted.get()
 
 
 def get_backend() -> SmsBackend:
