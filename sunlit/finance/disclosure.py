@@ -27,7 +27,7 @@ from sunlit.regions.models import Region, RegionLevel
 from .models import Contract, Entry, Instalment, MonthlyStatement
 from .rules import MONEY, shown_name
 from .services import month_end
-from .vocab import Category, Direction, EntryKind
+from .vocab import Category, CounterpartyKind, Direction, EntryKind
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +41,15 @@ def _category_label(value: str) -> str:
         return str(Category(value).label)
     except ValueError:
         return value
+
+
+def public_text(text: str, counterparty=None) -> str:
+    """Free text for the public: personal data masked, and a private person's name (the
+    counterparty's) replaced by its masked form wherever it was typed."""
+    text = mask_pii(text)
+    if counterparty is not None and counterparty.kind == CounterpartyKind.PERSON and counterparty.name:
+        text = text.replace(counterparty.name, shown_name(counterparty.name, counterparty.kind))
+    return text
 
 
 def statement_build(village: Region, month: datetime.date) -> dict[str, Any]:
@@ -61,7 +70,7 @@ def statement_build(village: Region, month: datetime.date) -> dict[str, Any]:
             "kind": e.kind,
             "category": _category_label(e.category),
             "amount": str(e.amount),
-            "summary": mask_pii(e.summary),
+            "summary": public_text(e.summary, e.counterparty),
             "counterparty": shown_name(e.counterparty.name, e.counterparty.kind) if e.counterparty else "",
             "contract": e.contract.number if e.contract else "",
             "contract_id": e.contract_id,

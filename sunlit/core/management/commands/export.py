@@ -98,7 +98,22 @@ def _export_people(fmt: str, options: dict[str, Any]) -> tuple[bytes, str]:
     return content, _("%(n)d persons (ID numbers and phones masked)") % {"n": count}
 
 
+def _finance(kind: str) -> Callable[[str, dict[str, Any]], tuple[bytes, str]]:
+    def run(fmt: str, options: dict[str, Any]) -> tuple[bytes, str]:
+        from sunlit.finance.exchange import finance_export
+
+        region = region_option(options["root"]) if options["root"] else None
+        content, count = finance_export(kind=kind, fmt=fmt, region=region)
+        return content, _("%(n)d rows (ID numbers masked)") % {"n": count}
+
+    return run
+
+
 EXPORTERS: dict[str, ExportKind] = {
+    **{
+        f"finance-{kind}": ExportKind(_finance(kind), {".csv": "csv", ".xlsx": "xlsx"}, options=("root",))
+        for kind in ("assets", "resources", "contracts", "entries")
+    },
     "regions": ExportKind(_export_regions, {".csv": "csv", ".xlsx": "xlsx"}, options=("root",)),
     "people": ExportKind(_export_people, {".csv": "csv", ".xlsx": "xlsx"}, options=("root",)),
     "catalog": ExportKind(

@@ -92,6 +92,18 @@ def _reference(kind: str) -> Callable[[Path, dict[str, Any]], list[str]]:
     return run
 
 
+def _finance(kind: str) -> Callable[[Path, dict[str, Any]], list[str]]:
+    def run(path: Path, options: dict[str, Any]) -> list[str]:
+        from sunlit.finance.exchange import finance_import
+
+        return [
+            _("%(n)d rows imported.")
+            % {"n": finance_import(actor=None, kind=kind, source=path, filename=path.name)}
+        ]
+
+    return run
+
+
 IMPORTERS: dict[str, ImportKind] = {
     "regions": ImportKind(_import_regions, (".csv", ".xlsx")),
     "people": ImportKind(_import_people, (".csv", ".xlsx")),
@@ -101,6 +113,11 @@ IMPORTERS: dict[str, ImportKind] = {
     ),
     # Reference datasets for the eligibility cross-checks (大数据比对).
     **{kind.value: ImportKind(_reference(kind.value), (".csv", ".xlsx")) for kind in ReferenceKind},
+    # 三资 registers, contracts and entries (sunlit/finance/exchange.py).
+    **{
+        f"finance-{kind}": ImportKind(_finance(kind), (".csv", ".xlsx"))
+        for kind in ("assets", "resources", "contracts", "entries")
+    },
 }
 
 
