@@ -170,7 +170,7 @@ def clean_entries(entries: Any) -> list[EntryInput]:
         benefit = str(values.get("benefit") or "").strip()
         for key, text in (("name", name), ("benefit", benefit)):
             if not text:
-                message = _("Row %(row)d: this column is required.") % {"row": index + 1}
+                message = _("“%(column)s” is required.") % {"column": key}
                 raise DisclosureError(
                     message,
                     code=DisclosureErrorCode.ENTRY_INVALID,

@@ -256,6 +256,30 @@ def _attachment_rows(checked: list[privacy.CheckedAttachment]) -> list[dict]:
     ]
 
 
+def disclosure_preview(
+    *, title: str, body: str, entries: Iterable[Any] = (), attachments: Iterable[privacy.AttachmentInput] = ()
+) -> dict[str, Any]:
+    """Exactly what publication would make public (masked title and text, benefit rows, attachment
+    checks), without writing anything; raises the same DisclosureError as publication would."""
+    prepared = _prepare(title, body, entries)
+    checked = privacy.check_attachments(attachments)
+    return {
+        "title": prepared.title,
+        "body": prepared.body,
+        "entries": prepared.entries,
+        "masked": prepared.findings,
+        "attachments": [
+            {
+                "name": c.name,
+                "content_type": c.file.content_type,
+                "scanned": c.scanned,
+                "reviewed": c.reviewed,
+            }
+            for c in checked
+        ],
+    }
+
+
 # --- publish ---------------------------------------------------------------------------------------
 
 
@@ -841,6 +865,7 @@ __all__ = [
     "contact_set",
     "disclosure_correct",
     "disclosure_original_reveal",
+    "disclosure_preview",
     "disclosure_publish",
     "disclosure_redact",
     "disclosure_withdraw",
