@@ -114,7 +114,7 @@ def _apply_error(form: forms.Form, exc: DomainError) -> None:
 
 def _private(response: HttpResponse) -> HttpResponse:
     response["X-Robots-Tag"] = "noindex"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"  # "no-referrer" would send Origin: null and fail CSRF
     return response
 
 

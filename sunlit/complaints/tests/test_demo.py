@@ -61,8 +61,8 @@ def test_demo_covers_every_stage(demo):
 def test_plans_are_deterministic(tree):
     villages = [tree.village, tree.sibling_village, tree.far_village]
     now = timezone.now()
-    a = _plans(random.Random("1:x:complaints"), villages, now)  # noqa: S311
-    b = _plans(random.Random("1:x:complaints"), villages, now)  # noqa: S311
+    a = _plans(random.Random("1:x:complaints"), villages, now)
+    b = _plans(random.Random("1:x:complaints"), villages, now)
     assert [(p.village.pk, p.category, p.text, p.stage, p.times["filed"]) for p in a] == [
         (p.village.pk, p.category, p.text, p.stage, p.times["filed"]) for p in b
     ]
