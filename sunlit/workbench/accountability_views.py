@@ -229,19 +229,23 @@ def _lead_context(request: HttpRequest, lead: Lead, forms: dict[str, Any] | None
     panels: dict[str, Any] = {}
     if can_handle:
         if status in (LeadStatus.REGISTERED, LeadStatus.HELD, LeadStatus.CHECKING):
-            panels["dispose"] = forms.get("dispose") or ACTION_FORMS["dispose"]()
+            panels["dispose"] = forms.get("dispose") or ACTION_FORMS["dispose"](prefix="dispose")
         if status in (LeadStatus.CHECKING, LeadStatus.FOUND):
-            panels["finding"] = forms.get("finding") or ACTION_FORMS["finding"](violations=violations)
+            panels["finding"] = forms.get("finding") or ACTION_FORMS["finding"](
+                violations=violations, prefix="finding"
+            )
         if status == LeadStatus.FOUND:
             panels["publication"] = forms.get("publication") or ACTION_FORMS["publication"](
-                initial={"required": "1" if lead.publication_required else "0"}
+                initial={"required": "1" if lead.publication_required else "0"}, prefix="publication"
             )
-            panels["notice"] = forms.get("notice") or ACTION_FORMS["notice"](initial={"title": lead.title})
-            panels["task"] = forms.get("task") or ACTION_FORMS["task"]()
-            panels["close"] = forms.get("close") or ACTION_FORMS["close"]()
+            panels["notice"] = forms.get("notice") or ACTION_FORMS["notice"](
+                initial={"title": lead.title}, prefix="notice"
+            )
+            panels["task"] = forms.get("task") or ACTION_FORMS["task"](prefix="task")
+            panels["close"] = forms.get("close") or ACTION_FORMS["close"](prefix="close")
         if status in (LeadStatus.FOUND, LeadStatus.CLOSED):
             panels["visit"] = forms.get("visit") or ACTION_FORMS["visit"](
-                initial={"visited_on": timezone.localdate()}
+                initial={"visited_on": timezone.localdate()}, prefix="visit"
             )
     execute_forms = {}
     complete_forms = {}
@@ -249,20 +253,22 @@ def _lead_context(request: HttpRequest, lead: Lead, forms: dict[str, Any] | None
         for f in detail["findings"]:
             if f.executed_on is None:
                 bound = forms.get("execute")
+                prefix = f"execute-{f.pk}"
                 execute_forms[f.pk] = (
                     bound
-                    if bound is not None and str(bound.data.get("finding")) == str(f.pk)
+                    if bound is not None and bound.prefix == prefix
                     else ACTION_FORMS["execute"](
-                        initial={"finding": f.pk, "executed_on": timezone.localdate()}
+                        initial={"finding": f.pk, "executed_on": timezone.localdate()}, prefix=prefix
                     )
                 )
         for t in detail["tasks"]:
             if t.status == TaskStatus.OPEN:
                 bound = forms.get("complete")
+                prefix = f"complete-{t.pk}"
                 complete_forms[t.pk] = (
                     bound
-                    if bound is not None and str(bound.data.get("task")) == str(t.pk)
-                    else ACTION_FORMS["complete"](initial={"task": t.pk})
+                    if bound is not None and bound.prefix == prefix
+                    else ACTION_FORMS["complete"](initial={"task": t.pk}, prefix=prefix)
                 )
     for f in detail["findings"]:
         f.execute_form = execute_forms.get(f.pk)
@@ -368,7 +374,12 @@ def lead_action(request: HttpRequest, lead_id: int, action: str) -> HttpResponse
     lead = selectors.access_lead(request.user, lead_id)
     if action not in ACTION_FORMS:
         raise Http404
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = {"prefix": action}
+    if action in ("execute", "complete"):  # one form per finding or task: the target names the prefix
+        target = request.POST.get("target", "")
+        if not target.isdigit():
+            raise Http404
+        kwargs["prefix"] = f"{action}-{target}"
     if action == "finding":
         kwargs["violations"] = _violation_choices(selectors.lead_detail(lead))
     form = ACTION_FORMS[action](request.POST, request.FILES, **kwargs)

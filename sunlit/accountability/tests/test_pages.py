@@ -80,27 +80,33 @@ def test_close_refused_on_the_page_until_rectification_is_evidenced(make_lead, s
     url = reverse("workbench:lead", args=[lead.pk])
     page = client.get(url).content.decode()
     assert 'data-code="not_rectified"' in page
-    refused = client.post(reverse("workbench:lead_action", args=[lead.pk, "close"]), {"note": "办结"})
+    refused = client.post(reverse("workbench:lead_action", args=[lead.pk, "close"]), {"close-note": "办结"})
     assert refused.status_code == 422
     assert "four no-lets" in refused.content.decode()
     lead.refresh_from_db()
     assert lead.status == "found"
     client.post(
         reverse("workbench:lead_action", args=[lead.pk, "task"]),
-        {"description": "追回资金", "responsible_unit": "镇民政所", "working_days": 5},
+        {"task-description": "追回资金", "task-responsible_unit": "镇民政所", "task-working_days": 5},
     )
     task = lead.tasks.get()
     no_evidence = client.post(
-        reverse("workbench:lead_action", args=[lead.pk, "complete"]), {"task": task.pk, "note": "已追回"}
+        reverse("workbench:lead_action", args=[lead.pk, "complete"]),
+        {"target": task.pk, f"complete-{task.pk}-task": task.pk, f"complete-{task.pk}-note": "已追回"},
     )
     assert no_evidence.status_code == 422
     assert "Attach the rectification evidence" in no_evidence.content.decode()
     done = client.post(
         reverse("workbench:lead_action", args=[lead.pk, "complete"]),
-        {"task": task.pk, "note": "已追回", "evidence": SimpleUploadedFile("e.pdf", pdf_bytes("e"))},
+        {
+            "target": task.pk,
+            f"complete-{task.pk}-task": task.pk,
+            f"complete-{task.pk}-note": "已追回",
+            f"complete-{task.pk}-evidence": SimpleUploadedFile("e.pdf", pdf_bytes("e")),
+        },
     )
     assert done.status_code == 302
-    closed = client.post(reverse("workbench:lead_action", args=[lead.pk, "close"]), {"note": "办结"})
+    closed = client.post(reverse("workbench:lead_action", args=[lead.pk, "close"]), {"close-note": "办结"})
     assert closed.status_code == 302
     lead.refresh_from_db()
     assert lead.status == "closed"
@@ -111,13 +117,13 @@ def test_a_finding_with_a_measure_outside_its_form_is_shown_and_not_saved(make_l
     response = login(staff.township).post(
         reverse("workbench:lead_action", args=[lead.pk, "finding"]),
         {
-            "kind": "violation",
-            "subject_name": "李四",
-            "subject_post": "村主任",
-            "party_member": "on",
-            "form": 1,
-            "measure": "party_probation",
-            "facts": "事实",
+            "finding-kind": "violation",
+            "finding-subject_name": "李四",
+            "finding-subject_post": "村主任",
+            "finding-party_member": "on",
+            "finding-form": 1,
+            "finding-measure": "party_probation",
+            "finding-facts": "事实",
         },
     )
     assert response.status_code == 422
@@ -131,7 +137,8 @@ def test_others_cannot_act_on_or_see_a_lead(make_lead, staff, login):
         client = login(user)
         assert client.get(reverse("workbench:lead", args=[lead.pk])).status_code == 404
         response = client.post(
-            reverse("workbench:lead_action", args=[lead.pk, "dispose"]), {"disposition": "hold", "note": "x"}
+            reverse("workbench:lead_action", args=[lead.pk, "dispose"]),
+            {"dispose-disposition": "hold", "dispose-note": "x"},
         )
         assert response.status_code == 404
     lead.refresh_from_db()
