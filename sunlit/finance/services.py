@@ -516,6 +516,7 @@ def contract_sign(
                 contract=contract,
                 kind=ContractEventKind.SIGNED,
                 on=contract.signed_on,
+                old_price=previous.annual_price if previous is not None else None,
                 new_price=contract.annual_price or contract.amount,
                 actor=actor,
                 at=now,
