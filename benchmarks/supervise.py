@@ -13,10 +13,16 @@ on the server of ``DATABASE_URL`` / ``--database-url`` and dropped at the end) a
 * scans: ``SELECT count(*)`` and a full read (``fetchmany``) of the columns the rules touch on the
   case tables, ``repeat`` times, so the sweep can be compared with what merely reading the data costs;
 * on-commit checks: ``check_event(kind, subject)`` for the latest events of each watched kind in the
-  ledger (as ``supervise_event`` runs them after a commit), p50/p95 per event.
+  ledger (as ``supervise_event`` runs them after a commit), p50/p95 per event; in the same run, the
+  same events checked the way they were before the gates (every case-scoped rule watching the kind
+  run restricted to the case, ``ungated``), so the two can be compared on the same data and load.
 
 Sizes are given with ``--sizes`` (cases per village, comma-separated; default 1,2,4 at city scale,
 i.e. ≈ 3,400, 6,900 and 13,800 cases) so that the growth of the sweep with the data can be checked.
+
+Larger sizes than the generator can write in the time: ``SUNLIT_BENCH_SUPERVISE_REPLICATE=1,8,32``
+generates the first size once and measures it replicated 1, 8 and 32 times (:func:`_replicate`: the
+completed cases copied with all their rows, each copy four years further back, in SQL).
 """
 
 from __future__ import annotations
@@ -38,7 +44,8 @@ from benchmarks import BenchmarkError, Out, Timing
 DEFAULT_REPEAT = 3
 CITY_SIZES = (1, 2, 4)  # cases per village at city scale
 COUNTY_SIZES = (10, 20, 40)  # sampled villages at county scale
-EVENTS_PER_KIND = 40  # on-commit checks timed per watched event kind
+EVENTS_PER_KIND = 100  # on-commit checks timed per watched event kind
+RULE_CASES = 30  # cases each case-scoped rule is timed on, ungated
 GOAL_SWEEP_SECONDS = 60.0  # full sweep at city scale (≈ 1M cases) on 2 cores
 GOAL_EVENT_MS = 5.0  # on-commit checks per event
 GENERATE_TIMEOUT = 4 * 3600
@@ -67,6 +74,7 @@ def run(
     database_url: str = "",
     sizes: str = "",
     seed: int | None = None,
+    replicate: str = "",
     **options: object,
 ) -> list[Timing]:
     base = database_url or os.environ.get("DATABASE_URL", "")
@@ -78,12 +86,24 @@ def run(
     )
     timings: list[Timing] = []
     rows: list[dict[str, Any]] = []
+    replicate = replicate or os.environ.get("SUNLIT_BENCH_SUPERVISE_REPLICATE", "")
+    factors = _sizes(replicate, scale) if replicate else []
+    if factors:
+        # One generated history (the first size), measured at each replication factor in turn.
+        numbers = [numbers[0]]
+    results: list[tuple[int, dict[str, Any]]] = []
     for number in numbers:
         with _throwaway(base, number) as env:
             started = time.perf_counter()
             generated = _generate(env, scale, number, seed)
             out(f"  [{number}] generated in {time.perf_counter() - started:.0f} s: {generated}")
-            result = _child(env, "measure", {"repeat": repeat})
+            if not factors:
+                results.append((number, _child(env, "measure", {"repeat": repeat})))
+            for factor in factors:
+                copy = _child(env, "replicate", {"factor": factor})
+                out(f"  [{number}×{factor}] replicated in {copy['seconds']:.1f} s: {copy['cases']:,} cases")
+                results.append((number * factor, _child(env, "measure", {"repeat": repeat})))
+    for number, result in results:
         rows.append({"size": number, **result})
         cases = result["counts"]["cases_case"]
         sweep_first, sweeps, raws = result["first_sweep"], result["sweeps"], result["raw"]
@@ -114,6 +134,12 @@ def run(
                 f"      on-commit checks: {len(events['samples'])} events, p50 {events['p50'] * 1000:.1f} ms, "
                 f"p95 {events['p95'] * 1000:.1f} ms; "
                 + ", ".join(f"{k} p50 {v * 1000:.1f} ms" for k, v in sorted(events["by_kind"].items()))
+                + f"; CPU time of this process p50 {events['cpu_p50'] * 1000:.1f} ms, p95 {events['cpu_p95'] * 1000:.1f} ms"
+            )
+            out(
+                f"      same events ungated (every watching rule per case, as before): p50 "
+                f"{events['ungated_p50'] * 1000:.1f} ms, p95 {events['ungated_p95'] * 1000:.1f} ms; "
+                f"one batch of all {len(events['samples'])} events: {events['batch'] * 1000:.1f} ms"
             )
             out(
                 "      one case, per rule (median): "
@@ -271,12 +297,32 @@ def _raw_scan() -> tuple[float, dict[str, int]]:
     return time.perf_counter() - started, counts
 
 
+def _ungated(kind: str, subject: str) -> None:
+    """The on-commit check as it was before the gates: every case-scoped rule watching ``kind``, run
+    restricted to the case, and its findings upserted."""
+    from django.utils import timezone
+
+    from sunlit.supervision.engine import raise_alerts, run_rule
+    from sunlit.supervision.rules.base import REGISTRY
+
+    label, _sep, pk = subject.partition(":")
+    if label != "cases.case":
+        return
+    now = timezone.now()
+    for rule in REGISTRY.values():
+        if rule.case_scoped and kind in rule.watches:
+            raise_alerts(rule, run_rule(rule, now=now, case_ids=[int(pk)]), now=now)
+
+
 def _events() -> dict[str, Any]:
     from sunlit.core.models import AuditEvent
-    from sunlit.supervision.engine import check_event, watched_kinds
+    from sunlit.supervision.engine import check_event, check_events, watched_kinds
 
     samples: list[float] = []
+    cpu: list[float] = []  # this process's CPU time per check (wall time minus waiting for a core)
+    ungated: list[float] = []
     by_kind: dict[str, float] = {}
+    everything: list[tuple[str, str]] = []
     for kind in sorted(watched_kinds()):
         subjects = list(
             AuditEvent.objects.filter(kind=kind)
@@ -285,16 +331,29 @@ def _events() -> dict[str, Any]:
         )
         mine = []
         for subject in subjects:
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             check_event(kind, subject)
             mine.append(time.perf_counter() - started)
+            cpu.append(time.process_time() - started_cpu)
+            started = time.perf_counter()
+            _ungated(kind, subject)
+            ungated.append(time.perf_counter() - started)
+            everything.append((kind, subject))
         if mine:
             by_kind[kind] = statistics.median(mine)
             samples += mine
+    started = time.perf_counter()
+    check_events(everything)
+    batch = time.perf_counter() - started
     return {
         "samples": samples,
         "p50": _percentile(samples, 50) if samples else 0.0,
         "p95": _percentile(samples, 95) if samples else 0.0,
+        "cpu_p50": _percentile(cpu, 50) if cpu else 0.0,
+        "cpu_p95": _percentile(cpu, 95) if cpu else 0.0,
+        "ungated_p50": _percentile(ungated, 50) if ungated else 0.0,
+        "ungated_p95": _percentile(ungated, 95) if ungated else 0.0,
+        "batch": batch,
         "by_kind": by_kind,
         "by_rule": _event_rules(),
     }
@@ -308,7 +367,7 @@ def _event_rules() -> dict[str, float]:
     from sunlit.supervision.engine import run_rule
     from sunlit.supervision.rules.base import REGISTRY
 
-    case_ids = list(Case.objects.order_by("-pk").values_list("pk", flat=True)[:EVENTS_PER_KIND])
+    case_ids = list(Case.objects.order_by("-pk").values_list("pk", flat=True)[:RULE_CASES])
     now = timezone.now()
     result = {}
     for code, rule in sorted(REGISTRY.items()):
@@ -387,7 +446,69 @@ def _measure(args: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-PHASES = {"county": _county, "measure": _measure}
+# --- replication: more cases than the generator can write in the time -----------------------------------
+
+STRIDE = 10**8  # copy k of a row has the id of the original + k × STRIDE (originals are far below)
+SHIFT_DAYS = 1461  # copy k is moved k × 4 years back: copies never meet inside any rule's window
+
+
+def _replicate(args: dict[str, Any]) -> dict[str, Any]:
+    """Make the case tables ``factor`` times as large: copies of every *completed* generated case with
+    its steps, parties, documents, votes and notices, each copy moved 4 years further back (so no
+    window-based rule sees two copies together and nothing is overdue), with new ids and suffixed
+    tracking and notice numbers. Set-based (INSERT … SELECT per table and copy). Returns the counts."""
+    from django.db import connection, transaction
+    from django.db import models as m
+
+    from sunlit.cases.models import Case, CaseDocument, CaseParty, Notice, StepInstance, VoteRecord
+    from sunlit.cases.vocab import CaseStatus
+
+    factor = int(args["factor"])
+    tables = [Case, StepInstance, CaseParty, CaseDocument, VoteRecord, Notice]
+    copied = set(tables)
+    vendor = connection.vendor
+    started = time.perf_counter()
+
+    def shift(column: str, days: int, date: bool) -> str:
+        if vendor == "postgresql":
+            return f"({column} - interval '{days} days')" + ("::date" if date else "")
+        return f"{'date' if date else 'datetime'}({column}, '-{days} days')"
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {Case._meta.db_table} WHERE id >= {STRIDE}")  # noqa: S608
+        have = 1 + cursor.fetchone()[0] // max(
+            Case.objects.filter(pk__lt=STRIDE, status=CaseStatus.COMPLETED).count(), 1
+        )
+        for k in range(have, factor):
+            with transaction.atomic():
+                for model in tables:
+                    columns, values = [], []
+                    for f in model._meta.concrete_fields:
+                        col = connection.ops.quote_name(f.column)
+                        columns.append(col)
+                        if f.primary_key or (isinstance(f, m.ForeignKey) and f.related_model in copied):
+                            values.append(f"{col} + {k * STRIDE}")
+                        elif isinstance(f, m.DateTimeField):
+                            values.append(shift(col, k * SHIFT_DAYS, False))
+                        elif isinstance(f, m.DateField):
+                            values.append(shift(col, k * SHIFT_DAYS, True))
+                        elif f.unique and isinstance(f, m.CharField):
+                            values.append(f"{col} || '~{k}'")
+                        else:
+                            values.append(col)
+                    table = model._meta.db_table
+                    case_col = "id" if model is Case else "case_id"
+                    cursor.execute(
+                        f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(values)} FROM {table} "  # noqa: S608
+                        f"WHERE {case_col} IN (SELECT id FROM {Case._meta.db_table} WHERE id < {STRIDE} "
+                        f"AND status = '{CaseStatus.COMPLETED}')"
+                    )
+        if vendor == "postgresql":
+            cursor.execute("ANALYZE")
+    return {"factor": factor, "seconds": time.perf_counter() - started, "cases": Case.objects.count()}
+
+
+PHASES = {"county": _county, "measure": _measure, "replicate": _replicate}
 
 if __name__ == "__main__":
     import django

@@ -16,8 +16,11 @@ fall in later windows wait in a heap (memory stays bounded by the cases in fligh
 An interrupted run leaves whole windows: the ledger is a verifiable prefix. The marker of loaded
 history is that a village outside the demo county has cases; the demo then adds none.
 
-What the bulk history leaves out: uploaded documents (step payloads list none), objections, seal
-uses and terminations — the county demo has those.
+Documents: every completed step that requires documents gets them, uploaded by the step's actor
+shortly before completing it (``document.uploaded`` events, the hashes listed in ``step.completed``
+as the services write them). The file behind each is one small placeholder PDF per document name,
+stored once (storage is content-addressed), so a clean city history raises no "documents missing".
+What the bulk history leaves out: objections, seal uses and terminations — the county demo has those.
 """
 
 from __future__ import annotations
@@ -51,9 +54,10 @@ from sunlit.powers.selectors import catalog_in_force, effective_parameters
 from sunlit.powers.vocab import StepKind
 from sunlit.regions.models import Region, RegionLevel
 
+from . import documents as docstore
 from . import engine
 from .demo import GIVEN, PROJECTS, PURCHASES, SURNAMES, TRUE_BY_DEFAULT, _tally
-from .models import Case, CaseParty, Notice, StepInstance, VoteRecord
+from .models import Case, CaseDocument, CaseParty, Notice, StepInstance, VoteRecord
 from .services import AMOUNT_VARIABLES, CODE_ALPHABET
 from .vocab import CaseStatus, StepStatus
 
@@ -106,6 +110,7 @@ class _Step:
     owned: set[str]
     notice_owned: set[str]
     reads: tuple[str, ...]  # variables the outgoing guards read
+    documents: tuple[str, ...] = ()  # required documents (uploaded before completing)
 
 
 @dataclass
@@ -136,6 +141,7 @@ def _load_flow(item: PowerItem) -> _Flow:
         steps[s.key] = _Step(
             s, pk, s.key, s.kind, s.role, s.name, mask_pii(s.description), out,
             engine.routing_inputs(out, types, owned | notice_owned), owned, notice_owned, tuple(reads),
+            tuple(s.documents or ()),
         )  # fmt: skip
     params = list(item.parameters.all())
     return _Flow(
@@ -271,6 +277,7 @@ class _Visit:
     notice_code: str = ""
     notice_days: int = 0
     days: int | None = None  # the step's working-day limit
+    uploaded: datetime.datetime | None = None  # when the step's documents were uploaded
 
 
 @dataclass
@@ -405,6 +412,10 @@ class _Planner:
                 break  # still in progress now
             first = seen[step.key] == 0
             seen[step.key] += 1
+            if step.documents:
+                visit.uploaded = done - min(datetime.timedelta(minutes=10), (done - at) / 2)
+                for j in range(len(step.documents)):
+                    plan.events.append((visit.uploaded, f"document.uploaded#{j}", len(plan.visits) - 1))
             values = {
                 n: _answer(n, flow.types[n], first, rng)
                 for n in step.inputs
@@ -531,6 +542,22 @@ def _rows(plan: _Plan, out: dict[str, list[Any]]) -> None:
                 next_step_key=v.next_key,
             )
         )
+        if v.uploaded is not None:
+            for name in v.step.documents:
+                stored = _placeholder(name)
+                out["document"].append(
+                    CaseDocument(
+                        case_id=plan.pk,
+                        step_instance_id=v.instance_pk,
+                        name=name,
+                        original_name=f"{name}.pdf",
+                        sha256=stored.sha256,
+                        size=stored.size,
+                        content_type=stored.content_type,
+                        uploaded_by_id=v.actor[0],  # type: ignore[index]
+                        uploaded_at=v.uploaded,
+                    )
+                )
         if v.notice_pk is not None:
             out["notice"].append(
                 Notice(
@@ -569,13 +596,40 @@ def _rows(plan: _Plan, out: dict[str, list[Any]]) -> None:
             )
 
 
+_PLACEHOLDERS: dict[str, docstore.CleanFile] = {}
+
+
+def _placeholder(name: str) -> docstore.CleanFile:
+    """The stored file behind every bulk upload of document ``name`` (written once per process)."""
+    found = _PLACEHOLDERS.get(name)
+    if found is None:
+        data = f"%PDF-1.4\n% Sunlit city demo placeholder: {name}\n%%EOF\n".encode()
+        found = docstore.clean(data)
+        docstore.store(found)
+        _PLACEHOLDERS[name] = found
+    return found
+
+
 def _append_event(lb: BulkLedger, plan: _Plan, when: datetime.datetime, kind: str, index: int) -> None:
     """The event the services would append, with the same payload (see services.py)."""
     visit = plan.visits[index]
     flow, item = plan.flow, plan.flow.item
     subject = f"cases.case:{plan.pk}"
     pii = None
-    if kind == "case.started":
+    if kind.startswith("document.uploaded#"):
+        name = visit.step.documents[int(kind.partition("#")[2])]
+        stored = _placeholder(name)
+        kind, actor = "document.uploaded", visit.actor
+        payload = {
+            "tracking_no": plan.tracking_no,
+            "step": visit.step.key,
+            "sequence": visit.sequence,
+            "name": name,
+            "sha256": stored.sha256,
+            "size": stored.size,
+            "type": stored.content_type,
+        }
+    elif kind == "case.started":
         actor = plan.started_by
         payload = {
             "tracking_no": plan.tracking_no,
@@ -620,7 +674,9 @@ def _append_event(lb: BulkLedger, plan: _Plan, when: datetime.datetime, kind: st
             "inputs": visit.inputs,
             "routing": visit.routing,
             "next": visit.next_key,
-            "documents": [],
+            "documents": sorted(_placeholder(n).sha256 for n in visit.step.documents)
+            if visit.uploaded is not None
+            else [],
             "vote": visit.vote_pk,
             "due_at": _json_time(visit.due),
             "late": bool(visit.due and when >= visit.due),
@@ -796,7 +852,9 @@ def city_cases(
                     "notice": Notice.objects.aggregate(m=Max("pk"))["m"] or 0,
                 }
             lb = BulkLedger(batch_size=BATCH_SIZE)
-            rows: dict[str, list[Any]] = {k: [] for k in ("case", "party", "step", "notice", "vote")}
+            rows: dict[str, list[Any]] = {
+                k: [] for k in ("case", "party", "step", "notice", "vote", "document")
+            }
             starts = []
             for (village, township, county, entries), row in zip(contexts, counts, strict=True):
                 if not row[w] or not entries:
@@ -825,6 +883,7 @@ def city_cases(
             CaseParty.objects.bulk_create(rows["party"], batch_size=BATCH_SIZE)
             Notice.objects.bulk_create(rows["notice"], batch_size=BATCH_SIZE)
             VoteRecord.objects.bulk_create(rows["vote"], batch_size=BATCH_SIZE)
+            CaseDocument.objects.bulk_create(rows["document"], batch_size=BATCH_SIZE)
             del rows
             limit = hi if w < windows - 1 else now + datetime.timedelta(days=1)
             while heap and heap[0][0] < limit:

@@ -41,10 +41,65 @@ class Group:
     severity: str
 
 
+# --- rule settings, cached per process ----------------------------------------------------------------------
+#
+# Every rule run needs the settings groups of its rule; reading them per rule and per event was a query
+# each (and most of an on-commit check). All settings are read at once and kept until they change: in
+# this process a save or delete clears the cache (signals, below); a change made by another process is
+# seen through a one-row version query (count, largest id, latest ``set_at``), asked at most once per
+# sweep or on-commit batch (``settings_version_checked``), never per rule.
+
+
+@dataclass
+class _SettingsCache:
+    version: tuple[Any, ...] | None = None
+    by_rule: dict[str, list[RuleSetting]] | None = None
+    groups: dict[str, list[Group]] | None = None
+
+
+_cache = _SettingsCache()
+
+
+def invalidate_settings(**_kwargs: Any) -> None:
+    """Forget the cached rule settings (connected to RuleSetting's post_save and post_delete)."""
+    _cache.version = _cache.by_rule = _cache.groups = None
+
+
+def _settings_version() -> tuple[Any, ...]:
+    from django.db.models import Count, Max
+
+    row = RuleSetting.objects.aggregate(n=Count("pk"), last=Max("pk"), at=Max("set_at"))
+    return (row["n"], row["last"], row["at"])
+
+
+def settings_version_checked() -> None:
+    """Drop the cache when another process changed the settings (one small query)."""
+    version = _settings_version()
+    if version != _cache.version:
+        invalidate_settings()
+        _cache.version = version
+
+
+def _settings_by_rule() -> dict[str, list[RuleSetting]]:
+    if _cache.by_rule is None:
+        by_rule: dict[str, list[RuleSetting]] = {}
+        for setting in RuleSetting.objects.select_related("region"):
+            by_rule.setdefault(setting.rule_code, []).append(setting)
+        _cache.by_rule = by_rule
+        _cache.groups = {}
+    return _cache.by_rule
+
+
 def settings_groups(rule: Rule) -> list[Group]:
-    settings = sorted(
-        RuleSetting.objects.filter(rule_code=rule.code).select_related("region"), key=lambda s: s.region.depth
-    )
+    by_rule = _settings_by_rule()
+    assert _cache.groups is not None
+    if rule.code not in _cache.groups:
+        _cache.groups[rule.code] = _settings_groups(rule, by_rule.get(rule.code, []))
+    return _cache.groups[rule.code]
+
+
+def _settings_groups(rule: Rule, settings: list[RuleSetting]) -> list[Group]:
+    settings = sorted(settings, key=lambda s: s.region.depth)
     base = defaults(rule)
     groups = [Group(base, None, [s.region.path for s in settings], True, rule.severity)]
     for setting in settings:
@@ -93,9 +148,38 @@ def run_rule(
         ctx = RuleContext(
             now=now, params=group.params, region_paths=include, case_ids=case_ids, exclude_paths=group.exclude
         )
-        for finding in rule.detect(ctx):
-            found.append((finding, finding.severity or group.severity))
+        batches: Iterable[list[int] | None] = [case_ids]
+        if case_ids is None and rule.sweep_prefilter:
+            candidates = gate_candidates(rule, ctx)
+            batches = [
+                candidates[i : i + PREFILTER_CHUNK] for i in range(0, len(candidates), PREFILTER_CHUNK)
+            ]
+        for batch in batches:
+            ctx.case_ids = batch
+            for finding in rule.detect(ctx):
+                found.append((finding, finding.severity or group.severity))
     return found
+
+
+PREFILTER_CHUNK = 500
+
+
+def gate_candidates(rule: Rule, ctx: RuleContext) -> list[int]:
+    """The cases in the run's scope that pass ``rule``'s gate, in one scan (see Rule.sweep_prefilter)."""
+    from django.db import connection
+
+    from sunlit.cases.models import Case
+
+    gate = rule.commit_gate(connection.vendor)
+    table = Case._meta.db_table
+    qn = connection.ops.quote_name
+    where = f"EXISTS (SELECT 1 FROM {table} c WHERE c.id = {qn(table)}.{qn('id')} AND {gate})"  # noqa: S608
+    return list(
+        Case.objects.filter(ctx.village_q("village"))
+        .extra(where=[where])  # noqa: S610 - fixed SQL from the rule, no user input
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
 
 
 def _township_of(village_ids: Iterable[int]) -> dict[int, int]:
@@ -195,6 +279,7 @@ def sweep(
     """Run every rule (or those named) over everything (or a region) and raise alerts."""
     now = now or timezone.now()
     codes = list(rule_codes) if rule_codes is not None else sorted(REGISTRY)
+    settings_version_checked()
     run = SweepRun.objects.create(kind="sweep", started_at=now)
     detail: dict[str, Any] = {}
     total_found = total_new = 0
@@ -216,42 +301,131 @@ def sweep(
     return run
 
 
-def watched_kinds() -> set[str]:
-    return {kind for rule in REGISTRY.values() for kind in rule.watches}
+_WATCHED: dict[int, frozenset[str]] = {}
+
+
+def watched_kinds() -> frozenset[str]:
+    """Every event kind some rule watches (cached until a rule is registered)."""
+    size = len(REGISTRY)
+    if size not in _WATCHED:
+        _WATCHED.clear()
+        _WATCHED[size] = frozenset(kind for rule in REGISTRY.values() for kind in rule.watches)
+    return _WATCHED[size]
+
+
+# --- on-commit checks --------------------------------------------------------------------------------------
+
+_GATE_SQL: dict[tuple[str, tuple[str, ...], int], str] = {}
+
+
+def _gate_sql(vendor: str, rules: list[Rule], n: int) -> str:
+    """SELECT c.id, <one 0/1 column per rule> FROM cases_case c WHERE c.id IN (n placeholders)."""
+    key = (vendor, tuple(r.code for r in rules), n)
+    sql = _GATE_SQL.get(key)
+    if sql is None:
+        from sunlit.cases.models import Case
+
+        columns = ", ".join(f"CASE WHEN {r.commit_gate(vendor)} THEN 1 ELSE 0 END" for r in rules)
+        marks = ", ".join(["%s"] * n)
+        sql = f"SELECT c.id, {columns} FROM {Case._meta.db_table} c WHERE c.id IN ({marks})"  # noqa: S608
+        if len(_GATE_SQL) > 512:
+            _GATE_SQL.clear()
+        _GATE_SQL[key] = sql
+    return sql
+
+
+def commit_gates(rules: list[Rule], case_ids: list[int]) -> dict[str, set[int]]:
+    """For each rule, the cases among ``case_ids`` whose gate passes (rules without a gate: all of
+    them). One query for every gated rule and case together."""
+    from django.db import connection
+
+    ids = sorted(set(case_ids))
+    passed: dict[str, set[int]] = {
+        r.code: set(ids) for r in rules if r.commit_gate(connection.vendor) is None
+    }
+    gated = [r for r in rules if r.code not in passed]
+    for rule in gated:
+        passed[rule.code] = set()
+    if gated and ids:
+        with connection.cursor() as cursor:
+            cursor.execute(_gate_sql(connection.vendor, gated, len(ids)), ids)
+            for row in cursor.fetchall():
+                for rule, hit in zip(gated, row[1:], strict=True):
+                    if hit:
+                        passed[rule.code].add(row[0])
+    return passed
 
 
 def check_cases(case_ids: list[int], kinds: Iterable[str], *, now: datetime.datetime | None = None) -> int:
     """On-commit checks: the case-scoped rules watching ``kinds``, restricted to ``case_ids``."""
-    now = now or timezone.now()
     kinds = set(kinds)
-    raised = 0
+    settings_version_checked()
+    return _check_case_kinds(dict.fromkeys(case_ids, kinds), now=now)
+
+
+def _check_case_kinds(by_case: dict[int, set[str]], *, now: datetime.datetime | None) -> int:
+    """Run, for each case, the case-scoped rules watching one of its kinds — only where the rule's gate
+    passes — each rule once for all its cases."""
+    if not by_case:
+        return 0
+    now = now or timezone.now()
+    wanted: dict[str, set[int]] = {}
     for rule in REGISTRY.values():
-        if rule.case_scoped and kinds & set(rule.watches):
-            findings = run_rule(rule, now=now, case_ids=case_ids)
-            raised += raise_alerts(rule, findings, now=now)[0]
+        if rule.case_scoped and rule.watches:
+            cases = {pk for pk, kinds in by_case.items() if kinds & set(rule.watches)}
+            if cases:
+                wanted[rule.code] = cases
+    if not wanted:
+        return 0
+    rules = [REGISTRY[code] for code in sorted(wanted)]
+    passed = commit_gates(rules, sorted(set().union(*wanted.values())))
+    raised = 0
+    for rule in rules:
+        cases = sorted(wanted[rule.code] & passed[rule.code])
+        if cases:
+            raised += raise_alerts(rule, run_rule(rule, now=now, case_ids=cases), now=now)[0]
+    return raised
+
+
+def check_events(events: Iterable[tuple[str, str]], *, now: datetime.datetime | None = None) -> int:
+    """What committed events may have broken, checked together: case-scoped rules for the cases the
+    events are about (each rule once for all its cases, after one gate query), and the village's run of
+    the other watching rules for events about something else (a seal use). Returns new alerts."""
+    watched = watched_kinds()
+    by_case: dict[int, set[str]] = {}
+    seal_uses: dict[int, set[str]] = {}
+    for kind, subject in events:
+        if kind not in watched:
+            continue
+        label, _sep, raw_pk = subject.partition(":")
+        try:
+            pk = int(raw_pk)
+        except ValueError:
+            continue
+        if label == "cases.case":
+            by_case.setdefault(pk, set()).add(kind)
+        elif label == "cases.sealuse":
+            seal_uses.setdefault(pk, set()).add(kind)
+    if not by_case and not seal_uses:
+        return 0
+    settings_version_checked()
+    raised = _check_case_kinds(by_case, now=now)
+    if seal_uses:
+        from sunlit.cases.models import SealUse
+
+        now = now or timezone.now()
+        villages = dict(SealUse.objects.filter(pk__in=seal_uses).values_list("pk", "village_id"))
+        by_village: dict[int, set[str]] = {}
+        for pk, kinds in seal_uses.items():
+            if villages.get(pk) is not None:
+                by_village.setdefault(villages[pk], set()).update(kinds)
+        for village in Region.objects.filter(pk__in=by_village):
+            for rule in REGISTRY.values():
+                if not rule.case_scoped and by_village[village.pk] & set(rule.watches):
+                    raised += raise_alerts(rule, run_rule(rule, now=now, region=village), now=now)[0]
     return raised
 
 
 def check_event(kind: str, subject: str, *, now: datetime.datetime | None = None) -> int:
-    """What one committed event may have broken: case-scoped rules for a case's events, the
-    village's run of other watching rules for events about something else (a seal use)."""
-    label, _sep, raw_pk = subject.partition(":")
-    try:
-        pk = int(raw_pk)
-    except ValueError:
-        return 0
-    if label == "cases.case":
-        return check_cases([pk], [kind], now=now)
-    if label == "cases.sealuse":
-        from sunlit.cases.models import SealUse
-
-        village = Region.objects.filter(pk=SealUse.objects.filter(pk=pk).values("village_id")[:1]).first()
-        if village is None:
-            return 0
-        now = now or timezone.now()
-        raised = 0
-        for rule in REGISTRY.values():
-            if not rule.case_scoped and kind in rule.watches:
-                raised += raise_alerts(rule, run_rule(rule, now=now, region=village), now=now)[0]
-        return raised
-    return 0
+    """What one committed event may have broken (see :func:`check_events`)."""
+    return check_events([(kind, subject)], now=now)

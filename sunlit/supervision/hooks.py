@@ -14,4 +14,11 @@ def _on_event(kind: str, subject: str) -> None:
 
 
 def connect() -> None:
+    from django.db.models.signals import post_delete, post_save
+
+    from .engine import invalidate_settings
+    from .models import RuleSetting
+
     events.listen(_on_event)
+    post_save.connect(invalidate_settings, sender=RuleSetting, dispatch_uid="supervision.settings.saved")
+    post_delete.connect(invalidate_settings, sender=RuleSetting, dispatch_uid="supervision.settings.deleted")

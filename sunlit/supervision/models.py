@@ -137,8 +137,11 @@ class Notification(models.Model):
     """One message owed to one handler about one alert event: a new red alert or an escalation.
 
     The unique key makes delivery idempotent (a re-run task or a second worker finds the row and does
-    not notify twice); ``sent_at`` stays empty until a backend accepted it, so a failed delivery is
-    retried by the next flush, and with a digest period the rows wait to be sent as one message.
+    not notify twice); ``sent_at`` stays empty until a backend accepted it, and with a digest period the
+    rows wait to be sent as one message. A failed delivery is recorded (``attempts``, ``last_error``)
+    and retried from ``next_attempt_at`` on, with exponential back-off up to a cap, until it is given up
+    (``failed_at``) after the configured number of attempts. A worker sends a row only after claiming it
+    (``claim`` + ``claimed_until``, a conditional update), so two workers never send the same one.
     """
 
     class Event(models.TextChoices):
@@ -152,9 +155,17 @@ class Notification(models.Model):
     created_at = models.DateTimeField(_("created at"))
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True, db_index=True)
     backend = models.CharField(_("sent by"), max_length=200, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("failed attempts"), default=0)
+    last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    failed_at = models.DateTimeField(_("given up at"), null=True, blank=True)
+    claim = models.CharField(max_length=32, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["sent_at", "next_attempt_at"], name="notification_due")]
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
         constraints = [

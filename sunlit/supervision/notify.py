@@ -18,14 +18,28 @@ Backends (``SUNLIT_NOTIFY_BACKEND``, a dotted path): :class:`ConsoleBackend` (de
 backend, to ``user.email``) and :class:`SmsBackend` (an HTTP POST to ``SUNLIT_SMS_URL`` with
 ``SUNLIT_SMS_TOKEN``, to ``user.phone``). A backend's ``send`` returns True when it accepted the
 message; a user without an address for it is skipped (and stays unsent).
+
+Retries. A delivery that raises is recorded on its rows (``attempts``, ``last_attempt_at``,
+``last_error``) and retried no earlier than ``next_attempt_at``: after the n-th failure
+``SUNLIT_NOTIFY_RETRY_SECONDS`` (default 60) × 2^(n−1), capped at ``SUNLIT_NOTIFY_RETRY_MAX_SECONDS``
+(default 6 hours); after ``SUNLIT_NOTIFY_RETRY_ATTEMPTS`` failures (default 12) the row is given up
+(``failed_at``) and logged. The periodic ``supervision.notify_retry`` job (every minute) sends what is
+due. Exactly once across workers: a worker first *claims* the rows it is about to send with one
+conditional update (unsent, not given up, due, and unclaimed or with an expired claim of
+``SUNLIT_NOTIFY_CLAIM_SECONDS``, default 300 — longer than any backend's time-out); only the rows that
+update carried its token are sent and then marked, so two workers never send the same row. (A worker
+that dies between the backend accepting and the row being marked leaves a claim that expires, and the
+row is sent again: the one window where a message can go out twice.)
 """
 
 from __future__ import annotations
 
+import datetime
 import json
 import logging
 import sys
 import urllib.request
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -59,6 +73,28 @@ DEFAULT_BACKEND = "sunlit.supervision.notify.ConsoleBackend"
 
 def digest_minutes() -> int:
     return max(int(getattr(settings, "SUNLIT_NOTIFY_DIGEST_MINUTES", 0) or 0), 0)
+
+
+def retry_base() -> int:
+    return max(int(getattr(settings, "SUNLIT_NOTIFY_RETRY_SECONDS", 60) or 60), 1)
+
+
+def retry_cap() -> int:
+    return max(int(getattr(settings, "SUNLIT_NOTIFY_RETRY_MAX_SECONDS", 6 * 3600) or 0), retry_base())
+
+
+def retry_attempts() -> int:
+    return max(int(getattr(settings, "SUNLIT_NOTIFY_RETRY_ATTEMPTS", 12) or 12), 1)
+
+
+def claim_seconds() -> int:
+    return max(int(getattr(settings, "SUNLIT_NOTIFY_CLAIM_SECONDS", 300) or 300), 1)
+
+
+def retry_delay(failures: int) -> datetime.timedelta:
+    """How long to wait after the ``failures``-th failed attempt: exponential, capped."""
+    seconds = retry_base() * 2 ** min(max(failures - 1, 0), 30)
+    return datetime.timedelta(seconds=min(seconds, retry_cap()))
 
 
 def get_backend() -> Backend:
@@ -259,6 +295,15 @@ def notify_digest() -> int:
     return deliver(digest=True)
 
 
+@task()
+def notify_retry() -> int:
+    """The periodic retry of failed deliveries whose back-off ran out (without a digest; with one, the
+    digest job sends what is due)."""
+    if digest_minutes():
+        return 0
+    return deliver(digest=False)
+
+
 def record(alert_ids: list[int], event: str) -> int:
     """Create the Notification rows for ``alert_ids`` (red ones only for new alerts)."""
     alerts = Alert.objects.filter(pk__in=alert_ids)
@@ -310,36 +355,91 @@ def _message(user: User, notes: list[Notification]) -> Message:
     )
 
 
-def deliver(*, digest: bool) -> int:
-    """Send every unsent notification: one message each, or one per recipient with ``digest``.
-    Rows are marked sent only when the backend accepted their message."""
-    backend = get_backend()
-    pending = list(
-        Notification.objects.filter(sent_at__isnull=True)
-        .select_related("recipient", "alert__village", "alert__handling_region")
-        .order_by("recipient_id", "created_at", "id")
+def _due(now: datetime.datetime) -> Q:
+    """Rows a worker may send now: unsent, not given up, due, and not claimed by a live worker."""
+    return (
+        Q(sent_at__isnull=True, failed_at__isnull=True)
+        & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        & (Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
     )
-    groups: list[list[Notification]]
+
+
+def claim(ids: list[int], *, now: datetime.datetime | None = None) -> str | None:
+    """Claim the rows of ``ids`` that are still due for this worker (one conditional update). Returns
+    the claim token, or None when another worker holds them all (or they were sent meanwhile)."""
+    now = now or timezone.now()
+    token = uuid.uuid4().hex
+    claimed = Notification.objects.filter(_due(now), pk__in=ids).update(
+        claim=token, claimed_until=now + datetime.timedelta(seconds=claim_seconds())
+    )
+    return token if claimed else None
+
+
+def _failed(notes: list[Notification], token: str, error: str, now: datetime.datetime) -> None:
+    """Record a failed attempt on each claimed row and schedule its retry (or give it up)."""
+    limit = retry_attempts()
+    for note in notes:
+        failures = note.attempts + 1
+        given_up = failures >= limit
+        Notification.objects.filter(pk=note.pk, claim=token).update(
+            attempts=failures,
+            last_attempt_at=now,
+            last_error=error[:300],
+            next_attempt_at=None if given_up else now + retry_delay(failures),
+            failed_at=now if given_up else None,
+            claim="",
+            claimed_until=None,
+        )
+        if given_up:
+            logger.error("notification %s given up after %s attempts: %s", note.pk, failures, error)
+
+
+def deliver(*, digest: bool) -> int:
+    """Send every notification that is due: one message each, or one per recipient with ``digest``.
+    Each message's rows are claimed first (so no other worker sends them), marked sent only when the
+    backend accepted the message, and on an error scheduled for a retry with back-off."""
+    backend = get_backend()
+    now = timezone.now()
+    due = list(
+        Notification.objects.filter(_due(now))
+        .order_by("recipient_id", "created_at", "id")
+        .values_list("pk", "recipient_id")
+    )
+    groups: list[list[int]]
     if digest:
-        by_user: dict[int, list[Notification]] = defaultdict(list)
-        for note in pending:
-            by_user[note.recipient_id].append(note)
+        by_user: dict[int, list[int]] = defaultdict(list)
+        for pk, user_id in due:
+            by_user[user_id].append(pk)
         groups = list(by_user.values())
     else:
-        groups = [[note] for note in pending]
+        groups = [[pk] for pk, _user in due]
     sent = 0
     with translation.override(settings.LANGUAGE_CODE):
-        for group in groups:
+        for ids in groups:
+            token = claim(ids, now=now)
+            if token is None:
+                continue  # another worker has them
+            group = list(
+                Notification.objects.filter(pk__in=ids, claim=token)
+                .select_related("recipient", "alert__village", "alert__handling_region")
+                .order_by("created_at", "id")
+            )
             message = _message(group[0].recipient, group)
             try:
                 accepted = backend.send(message)
-            except Exception:
+            except Exception as exc:
                 logger.exception("notification to %s failed", group[0].recipient_id)
+                _failed(group, token, f"{type(exc).__name__}: {exc}", timezone.now())
                 continue
-            if not accepted:
+            if not accepted:  # no address for this backend: stays unsent, not a failure
+                Notification.objects.filter(claim=token).update(claim="", claimed_until=None)
                 continue
-            Notification.objects.filter(pk__in=[n.pk for n in group], sent_at__isnull=True).update(
-                sent_at=timezone.now(), backend=type(backend).__name__
+            Notification.objects.filter(claim=token, sent_at__isnull=True).update(
+                sent_at=timezone.now(),
+                backend=type(backend).__name__,
+                next_attempt_at=None,
+                claim="",
+                claimed_until=None,
             )
             sent += 1
     return sent
@@ -350,3 +450,4 @@ def _digest_interval() -> int:
 
 
 schedule.register("supervision.notify_digest", every=_digest_interval, task=notify_digest)
+schedule.register("supervision.notify_retry", every=60, task=notify_retry)

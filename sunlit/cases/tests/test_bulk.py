@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 
 from sunlit.cases.bulk import city_cases
-from sunlit.cases.models import Case, CaseParty, Notice, StepInstance, VoteRecord
+from sunlit.cases.models import Case, CaseDocument, CaseParty, Notice, StepInstance, VoteRecord
 from sunlit.cases.vocab import CaseStatus, StepStatus
 from sunlit.core.ledger_verify import ledger_verify
 from sunlit.core.models import AuditEvent
@@ -109,6 +109,7 @@ def _the_ledger_records_every_act_in_time_order_and_verifies():
         "vote.recorded": VoteRecord.objects.count(),
         "notice.opened": Notice.objects.count(),
         "case.completed": Case.objects.filter(status=CaseStatus.COMPLETED).count(),
+        "document.uploaded": CaseDocument.objects.count(),
     }
     times = list(AuditEvent.objects.order_by("seq").values_list("time", flat=True))
     assert times == sorted(times)
@@ -120,8 +121,26 @@ def _the_ledger_records_every_act_in_time_order_and_verifies():
     assert report.ok, report.problem
 
 
+def _every_completed_step_has_its_documents_and_nothing_is_flagged():
+    from sunlit.supervision.engine import run_rule
+    from sunlit.supervision.rules.base import REGISTRY
+
+    done = StepInstance.objects.filter(completed_by__isnull=False).select_related("step")
+    uploaded: dict[int, set[str]] = {}
+    for instance_id, name in CaseDocument.objects.values_list("step_instance_id", "name"):
+        uploaded.setdefault(instance_id, set()).add(name)
+    assert CaseDocument.objects.exists()
+    for instance in done:
+        assert uploaded.get(instance.pk, set()) == set(instance.step.documents)
+    assert set(uploaded) <= {s.pk for s in done}
+    listed = [e.payload["documents"] for e in AuditEvent.objects.filter(kind="step.completed")]
+    assert sum(1 for hashes in listed if hashes) == len(uploaded)
+    assert not run_rule(REGISTRY["PROC_DOCUMENTS_MISSING"], now=done[0].completed_at)
+
+
 def test_a_small_city_history(history):
-    """One generation (the slow part), three sets of checks."""
+    """One generation (the slow part), four sets of checks."""
     _counts_and_progress(history)
     _every_case_follows_its_flow()
     _the_ledger_records_every_act_in_time_order_and_verifies()
+    _every_completed_step_has_its_documents_and_nothing_is_flagged()

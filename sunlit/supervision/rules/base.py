@@ -92,9 +92,18 @@ class Rule:
     watches: ClassVar[tuple[str, ...]] = ()
     # Whether detect() honours RuleContext.case_ids (case-scoped rules can run on commit).
     case_scoped: ClassVar[bool] = True
+    # Sweeps first select the cases passing commit_gate (one scan) and run detect() on those only:
+    # for rules whose gate is far cheaper than their detection over everything (several passes).
+    sweep_prefilter: ClassVar[bool] = False
 
     def detect(self, ctx: RuleContext) -> Iterable[Finding]:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def commit_gate(self, vendor: str) -> str | None:
+        """On-commit pre-check (see rules/gates.py): a SQL boolean over the case row ``c`` that is TRUE
+        whenever ``detect`` restricted to that case can find something (a necessary condition), or
+        None to always run ``detect``. ``vendor`` is the connection's ("sqlite", "postgresql")."""
+        return None
 
     def title(self, finding: Finding) -> str:
         """A short line for lists; rules override to cite the evidence."""

@@ -28,6 +28,7 @@ from sunlit.people.models import INVERSE_RELATION, CadreDeclaration, Kinship, Re
 from sunlit.powers.vocab import ItemCategory
 
 from ..vocab import RuleFamily, Severity
+from . import gates
 from .base import Finding, Rule, RuleContext, register
 
 CADRE_ROLES = (
@@ -51,6 +52,19 @@ def benefit_parties(ctx: RuleContext, categories: Iterable[str] = BENEFIT_CATEGO
         case__status__in=LIVE_CASES,
         case__item__category__in=list(categories),
     )
+
+
+def benefit_gate(condition: str, categories: Iterable[str] = BENEFIT_CATEGORIES) -> str:
+    """On-commit gate: a live benefit case with a registered beneficiary/applicant meeting ``condition``
+    (SQL over ``pe``, the party's people_person row)."""
+    return (
+        f"({gates.live_case()} AND {gates.case_in_categories(categories)} AND "
+        f"{gates.benefit_party(condition, BENEFIT_ROLES)})"
+    )
+
+
+def linked_gate() -> str:
+    return benefit_gate(gates.person_linked("pe.id", "pe.id_hash"))
 
 
 def _holding(user_path: str) -> Q:
@@ -164,6 +178,9 @@ class CadreBeneficiary(Rule):
     risk_points = ("VS01-R1", "VS03-R1", "VS04-R1", "VS06-R1", "VS10-R2", "PA16-R1")
     watches = ("case.started",)
 
+    def commit_gate(self, vendor: str) -> str:
+        return linked_gate()
+
     def detect(self, ctx: RuleContext) -> Iterable[Finding]:
         rows = list(
             benefit_parties(ctx)
@@ -252,6 +269,11 @@ class ApproverRelative(Rule):
     severity = Severity.RED
     risk_points = ("VS01-R3", "VS01-R1")
     watches = ("step.completed",)
+
+    def commit_gate(self, vendor: str) -> str:
+        # The approver's declarations and kinships link them to the party's hash: the party appears
+        # in a declaration or a kinship (the approver being a cadre is the rest of the condition).
+        return linked_gate()
 
     def detect(self, ctx: RuleContext) -> Iterable[Finding]:
         d = "completed_by__declarations"

@@ -10,6 +10,8 @@ Vehicle, business and payroll checks apply to means-tested relief only (category
 subsidies go to whoever farms the land, car or salary or not.
 """
 
+# ruff: noqa: S608 - gate SQL is built from table names and vocabulary literals only (gates.lit)
+
 from __future__ import annotations
 
 import datetime
@@ -37,8 +39,9 @@ from sunlit.people.models import (
 from sunlit.powers.vocab import ItemCategory
 
 from ..vocab import RuleFamily, Severity
+from . import gates
 from .base import UNIT_DAYS, Finding, ParamSpec, Rule, RuleContext, register
-from .conflict import BENEFIT_ROLES, LIVE_CASES, _tag, benefit_parties
+from .conflict import BENEFIT_ROLES, LIVE_CASES, _tag, benefit_gate, benefit_parties
 
 MEANS_TESTED = (ItemCategory.RELIEF,)
 # Vehicles most 低保 rules disregard: ordinary motorcycles, tricycles, farm and disability vehicles.
@@ -96,6 +99,12 @@ class DeceasedBeneficiary(Rule):
     severity = Severity.RED
     risk_points = ("VS01-R5", "VS02-R3", "VS08-R2", "VS09-R1", "VS11-R1", "VS12-R2")
     watches = ("case.started", "step.completed")
+
+    def commit_gate(self, vendor: str) -> str:
+        return benefit_gate(
+            f"pe.status = {gates.lit(PersonStatus.DECEASED)} OR EXISTS (SELECT 1 FROM "
+            f"{gates.t(DeathRecord)} gr WHERE gr.id_hash = pe.id_hash)"
+        )
 
     def detect(self, ctx: RuleContext) -> Iterable[Finding]:
         recorded = Subquery(
@@ -171,6 +180,11 @@ class _RecordRule(Rule):
         raise NotImplementedError
 
     model: type
+
+    def commit_gate(self, vendor: str) -> str:
+        return benefit_gate(
+            f"EXISTS (SELECT 1 FROM {gates.t(self.model)} gr WHERE gr.id_hash = pe.id_hash)", MEANS_TESTED
+        )
 
     def detect(self, ctx: RuleContext) -> Iterable[Finding]:
         matching = self.model.objects.filter(
@@ -288,6 +302,13 @@ class SameBenefitTwice(Rule):
         "window_days": ParamSpec(365, 30, 1095, gettext_lazy("Look back for an earlier case"), UNIT_DAYS)
     }
 
+    def commit_gate(self, vendor: str) -> str:
+        # Another benefit case of the same registered person (any item, any time: looser than the rule).
+        return benefit_gate(
+            f"EXISTS (SELECT 1 FROM {gates.t(CaseParty)} gq WHERE gq.person_id = gp.person_id "
+            f"AND gq.role IN {gates.lits(BENEFIT_ROLES)} AND gq.case_id <> c.id)"
+        )
+
     def detect(self, ctx: RuleContext) -> Iterable[Finding]:
         window = datetime.timedelta(days=ctx.int_param("window_days"))
         started = OuterRef("case__started_at")
@@ -370,6 +391,18 @@ class UrbanAndRural(Rule):
     family = RuleFamily.ELIGIBILITY
     severity = Severity.RED
     watches = ("case.started", "step.completed")
+
+    def commit_gate(self, vendor: str) -> str:
+        from sunlit.powers.models import PowerItem
+
+        return (
+            f"(EXISTS (SELECT 1 FROM {gates.t(PowerItem)} gu WHERE gu.id = c.item_id AND gu.code IN "
+            f"{gates.lits(URBAN_EQUIVALENTS.values())}) AND "
+            + benefit_gate(
+                f"EXISTS (SELECT 1 FROM {gates.t(UrbanBenefitRecord)} gr WHERE gr.id_hash = pe.id_hash)"
+            )
+            + ")"
+        )
 
     def detect(self, ctx: RuleContext) -> Iterable[Finding]:
         def findings() -> Iterable[Finding]:

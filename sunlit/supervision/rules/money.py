@@ -13,6 +13,8 @@ a hit, one yuan short is not). The finding is the case that brought the running 
 the tier, so each split group raises one alert, however many cases follow it.
 """
 
+# ruff: noqa: S608 - gate SQL is built from table names and vocabulary literals only (gates.lit)
+
 from __future__ import annotations
 
 import datetime
@@ -44,6 +46,7 @@ from sunlit.people.models import BusinessRecord, Person
 from sunlit.powers.vocab import ItemCategory
 
 from ..vocab import RuleFamily, Severity
+from . import gates
 from .base import UNIT_DAYS, Finding, ParamSpec, Rule, RuleContext, register
 from .conflict import LINK_ORDER, LIVE_CASES, SELF, any_link, cadre_link_annotations, first_link, user_labels
 
@@ -78,6 +81,44 @@ class ContractSplitting(Rule):
     params = {"window_days": ParamSpec(90, 7, 366, gettext_lazy("Cases started within"), UNIT_DAYS)}
 
     BASES = ("credit_code", "counterparty", "purpose")
+    sweep_prefilter = True  # nine passes over every works case otherwise
+
+    def commit_gate(self, vendor: str) -> str:
+        # For some tier: the case is below it, and it plus every live works case of the same village
+        # and item code started in the largest window allowed before it (or at the same instant), sharing
+        # its title or a counterparty (credit code or name), add up to the tier. Looser than the rule
+        # (all bases and all such peers at once, whatever their own tier), so never stricter.
+        from sunlit.powers.models import PowerItem
+
+        days = int(self.params["window_days"].maximum)
+        item, case, party = gates.t(PowerItem), gates.t(Case), gates.t(CaseParty)
+        cp = gates.lit(PartyRole.COUNTERPARTY)
+        peers = (
+            f"(SELECT COALESCE(SUM(c2.amount), 0) FROM {case} c2 JOIN {item} i2 ON i2.id = c2.item_id "
+            f"WHERE c2.village_id = c.village_id AND c2.id <> c.id AND i2.code = "
+            f"(SELECT i1.code FROM {item} i1 WHERE i1.id = c.item_id) "
+            f"AND c2.status IN {gates.lits(LIVE_CASES)} AND c2.amount IS NOT NULL "
+            f"AND c2.started_at >= {gates.minus_days(vendor, 'c.started_at', days)} "
+            f"AND c2.started_at <= c.started_at "
+            f"AND (c2.title = c.title OR EXISTS (SELECT 1 FROM {party} q1 JOIN {party} q2 "
+            f"ON (q2.name = q1.name OR (q1.credit_code <> '' AND q2.credit_code = q1.credit_code)) "
+            f"WHERE q1.case_id = c.id AND q1.role = {cp} AND q2.case_id = c2.id AND q2.role = {cp})))"
+        )
+        # The smallest tier above the case's amount (if any) is reached: one sum, whatever the tiers.
+        above = [
+            f"CASE WHEN c.amount < {gates.json_number(vendor, 'c.parameters', tier)} THEN "
+            f"{gates.json_number(vendor, 'c.parameters', tier)} END"
+            for tier in TIERS
+        ]
+        if vendor == "postgresql":
+            next_tier = f"LEAST({', '.join(above)})"
+        else:
+            next_tier = "NULLIF(min(" + ", ".join(f"COALESCE({a}, 1e300)" for a in above) + "), 1e300)"
+        return (
+            f"({gates.live_case()} AND c.amount IS NOT NULL AND "
+            f"{gates.case_in_categories([ItemCategory.WORKS_PROCUREMENT])} AND {next_tier} IS NOT NULL "
+            f"AND c.amount + {peers} >= {next_tier})"
+        )
 
     def detect(self, ctx: RuleContext) -> Iterable[Finding]:
         window = datetime.timedelta(days=ctx.int_param("window_days"))
@@ -227,6 +268,17 @@ class CounterpartyRelated(Rule):
     severity = Severity.RED
     risk_points = ("PA03-R2", "PA04-R2")
     watches = ("case.started",)
+
+    def commit_gate(self, vendor: str) -> str:
+        party, business = gates.t(CaseParty), gates.t(BusinessRecord)
+        return (
+            f"({gates.live_case()} AND EXISTS (SELECT 1 FROM {party} gp WHERE gp.case_id = c.id "
+            f"AND gp.role = {gates.lit(PartyRole.COUNTERPARTY)} AND ("
+            f"(gp.person_id IS NOT NULL AND EXISTS (SELECT 1 FROM {gates.t(Person)} pe WHERE pe.id = gp.person_id "
+            f"AND {gates.person_linked('pe.id', 'pe.id_hash')})) OR "
+            f"(gp.credit_code <> '' AND EXISTS (SELECT 1 FROM {business} gb WHERE gb.credit_code = gp.credit_code "
+            f"AND {gates.hash_linked('gb.id_hash')})))))"
+        )
 
     def detect(self, ctx: RuleContext) -> Iterable[Finding]:
         owner = BusinessRecord.objects.filter(

@@ -1,24 +1,29 @@
 """Procedure rules (程序): skipped or out-of-order steps, missing documents, objections ignored,
 votes that could not pass, out-of-role attempts."""
 
+# ruff: noqa: S608, S611 - gate SQL is built from table names and vocabulary literals only (gates.lit)
+
 from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
 from fractions import Fraction
 
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from sunlit.cases.models import Objection, RefusedAttempt, StepInstance, VoteRecord
+from sunlit.cases.models import CaseDocument, Objection, RefusedAttempt, StepInstance, VoteRecord
 from sunlit.cases.vocab import ObjectionStatus, RefusalKind, StepStatus
 from sunlit.powers.flowcheck import parse_fraction
-from sunlit.powers.models import Step, Transition
+from sunlit.powers.models import FlowVersion, Step, Transition
 from sunlit.powers.vocab import CompareRule, StepKind, VoteBase
 
 from ..vocab import RuleFamily, Severity
+from . import gates
 from .base import UNIT_DAYS, Finding, ParamSpec, Rule, RuleContext, register
+
+SI, STEP = gates.t(StepInstance), gates.t(Step)
 
 
 @register
@@ -29,33 +34,55 @@ class StepSequence(Rule):
     severity = Severity.RED
     watches = ("step.completed", "case.started")
 
+    def commit_gate(self, vendor: str) -> str:
+        # A first step that is not the flow's start, or a later step with no allowed transition from the
+        # step before it (none before it at all included).
+        return (
+            f"EXISTS (SELECT 1 FROM {SI} gs WHERE gs.case_id = c.id AND ("
+            f"(gs.sequence = 1 AND NOT EXISTS (SELECT 1 FROM {STEP} st JOIN {gates.t(FlowVersion)} gf "
+            f"ON gf.id = c.flow_id WHERE st.id = gs.step_id AND st.key = gf.start_key)) OR "
+            f"(gs.sequence > 1 AND NOT EXISTS (SELECT 1 FROM {SI} gv JOIN {gates.t(Transition)} gt "
+            f"ON gt.source_id = gv.step_id WHERE gv.case_id = c.id AND gv.sequence = gs.sequence - 1 "
+            f"AND gt.target_id = gs.step_id))))"
+        )
+
     def detect(self, ctx: RuleContext) -> Iterable[Finding]:
         scope = StepInstance.objects.filter(ctx.village_q("case__village"), ctx.case_q())
-        previous = StepInstance.objects.filter(case=OuterRef("case"), sequence=OuterRef("sequence") - 1)
+        # One correlated probe per step instance: the instance just before it (unique (case, sequence))
+        # whose step has a transition to this one. The previous step of the few flagged rows is read after.
+        allowed = StepInstance.objects.filter(
+            case=OuterRef("case"), sequence=OuterRef("sequence") - 1
+        ).filter(
+            Exists(Transition.objects.filter(source=OuterRef("step"), target=OuterRef(OuterRef("step"))))
+        )
         jumps = (
             scope.filter(sequence__gt=1)
-            .annotate(prev_step=Subquery(previous.values("step")[:1]))
-            .annotate(
-                allowed=Exists(
-                    Transition.objects.filter(source=OuterRef("prev_step"), target=OuterRef("step"))
-                )
-            )
-            .filter(allowed=False)
-            .values_list("pk", "case_id", "case__village_id", "case__tracking_no", "step__key", "prev_step")
+            .filter(~Exists(allowed))
+            .values_list("pk", "case_id", "case__village_id", "case__tracking_no", "step__key", "sequence")
         )
-        prev_keys = {}
+        prev_keys: dict[tuple[int, int], str] = {}
         rows = list(jumps.iterator(chunk_size=2000))
-        if rows:
-            prev_keys = dict(
-                Step.objects.filter(pk__in={r[5] for r in rows if r[5]}).values_list("pk", "key")
+        for start in range(0, len(rows), 500):
+            chunk = rows[start : start + 500]
+            q = Q(pk__in=[])
+            for r in chunk:
+                q |= Q(case_id=r[1], sequence=r[5] - 1)
+            prev_keys.update(
+                {
+                    (c, s): k
+                    for c, s, k in StepInstance.objects.filter(q).values_list(
+                        "case_id", "sequence", "step__key"
+                    )
+                }
             )
-        for pk, case_id, village_id, tracking_no, key, prev in rows:
+        for pk, case_id, village_id, tracking_no, key, sequence in rows:
+            prev = prev_keys.get((case_id, sequence - 1))
             yield Finding(
                 key=str(pk),
                 village_id=village_id,
                 case_id=case_id,
                 subject=f"cases.stepinstance:{pk}",
-                evidence={"tracking_no": tracking_no, "from": prev_keys.get(prev, ""), "to": key},
+                evidence={"tracking_no": tracking_no, "from": prev or "", "to": key},
             )
         wrong_start = (
             scope.filter(sequence=1)
@@ -95,44 +122,65 @@ class DocumentsMissing(Rule):
     severity = Severity.YELLOW
     watches = ("step.completed",)
 
+    @staticmethod
+    def _missing(vendor: str, instance: str) -> str:
+        """SQL: the step instance ``instance`` (an id expression) lacks one of its step's required
+        documents: a name in the step's JSON list that no upload of that instance carries."""
+        return (
+            f"EXISTS (SELECT 1 FROM {STEP} st CROSS JOIN {gates.json_elements(vendor, 'st.documents', 'gr')} "
+            f"WHERE st.id = (SELECT gi.step_id FROM {SI} gi WHERE gi.id = {instance}) AND NOT EXISTS "
+            f"(SELECT 1 FROM {gates.t(CaseDocument)} gd WHERE gd.step_instance_id = {instance} "
+            f"AND gd.name = gr.value))"
+        )
+
+    def commit_gate(self, vendor: str) -> str:
+        # Exactly the rule, for the completed steps of one case.
+        return (
+            f"EXISTS (SELECT 1 FROM {SI} gs WHERE gs.case_id = c.id AND gs.status = "
+            f"{gates.lit(StepStatus.COMPLETED)} AND {self._missing(vendor, 'gs.id')})"
+        )
+
     def detect(self, ctx: RuleContext) -> Iterable[Finding]:
-        scope = StepInstance.objects.filter(ctx.village_q("case__village"), ctx.case_q()).filter(
-            status=StepStatus.COMPLETED
-        )
-        # One query per distinct set of required documents among the steps in use: bounded by the
-        # catalog, not by the number of cases, and shared by every county that adopted the same template.
-        steps = (
-            Step.objects.filter(pk__in=scope.values("step"))
-            .exclude(documents=[])
-            .values_list("pk", "documents")
-        )
-        groups: dict[tuple[str, ...], list[int]] = {}
-        for step_id, names in steps:
-            required = tuple(sorted(set(names)))
-            if required:
-                groups.setdefault(required, []).append(step_id)
-        for required, step_ids in groups.items():
-            short = (
-                scope.filter(step_id__in=step_ids)
-                .annotate(
-                    have=Count("documents__name", filter=Q(documents__name__in=required), distinct=True)
-                )
-                .filter(have__lt=len(required))
-                .values_list("pk", "case_id", "case__village_id", "case__tracking_no", "step__name", "have")
+        from django.db import connection
+        from django.db.models import BooleanField
+        from django.db.models.expressions import RawSQL
+
+        # One set-based query: every completed step instance in scope whose step lists a document name
+        # that none of its uploads carries (the required list expanded in SQL, each name looked up in
+        # the instance's uploads through the (step_instance, name) index).
+        missing = RawSQL(self._missing(connection.vendor, f'"{SI}"."id"'), (), output_field=BooleanField())
+        short = (
+            StepInstance.objects.filter(ctx.village_q("case__village"), ctx.case_q())
+            .filter(status=StepStatus.COMPLETED)
+            .exclude(step__documents=[])
+            .alias(missing=missing)
+            .filter(missing=True)
+            .values_list(
+                "pk", "case_id", "case__village_id", "case__tracking_no", "step__name", "step__documents"
             )
-            for pk, case_id, village_id, tracking_no, step_name, have in short.iterator(chunk_size=2000):
-                yield Finding(
-                    key=str(pk),
-                    village_id=village_id,
-                    case_id=case_id,
-                    subject=f"cases.stepinstance:{pk}",
-                    evidence={
-                        "tracking_no": tracking_no,
-                        "step": step_name,
-                        "required": list(required),
-                        "uploaded": have,
-                    },
-                )
+        )
+        rows = list(short.iterator(chunk_size=2000))
+        uploaded: dict[int, set[str]] = {}
+        for start in range(0, len(rows), 2000):
+            chunk = [r[0] for r in rows[start : start + 2000]]
+            for instance_id, name in CaseDocument.objects.filter(step_instance_id__in=chunk).values_list(
+                "step_instance_id", "name"
+            ):
+                uploaded.setdefault(instance_id, set()).add(name)
+        for pk, case_id, village_id, tracking_no, step_name, names in rows:
+            required = sorted(set(names))
+            yield Finding(
+                key=str(pk),
+                village_id=village_id,
+                case_id=case_id,
+                subject=f"cases.stepinstance:{pk}",
+                evidence={
+                    "tracking_no": tracking_no,
+                    "step": step_name,
+                    "required": required,
+                    "uploaded": len(uploaded.get(pk, set()) & set(required)),
+                },
+            )
 
     def title(self, finding: Finding) -> str:
         return _("Documents missing: %(case)s") % {"case": finding.evidence["tracking_no"]}
@@ -155,6 +203,12 @@ class ObjectionIgnored(Rule):
     family = RuleFamily.PROCEDURE
     severity = Severity.RED
     watches = ("step.completed", "case.terminated", "objection.lodged")
+
+    def commit_gate(self, vendor: str) -> str:
+        return (
+            f"EXISTS (SELECT 1 FROM {gates.t(Objection)} go WHERE go.case_id = c.id "
+            f"AND go.status = {gates.lit(ObjectionStatus.OPEN)})"
+        )
 
     def detect(self, ctx: RuleContext) -> Iterable[Finding]:
         rows = (
@@ -189,6 +243,27 @@ class VoteRules(Rule):
     family = RuleFamily.PROCEDURE
     severity = Severity.RED
     watches = ("step.completed", "vote.recorded")
+
+    def commit_gate(self, vendor: str) -> str:
+        # A completed vote step without a tally, or a tally recorded as quorate or passed that its step's
+        # rule does not let through (the same integer arithmetic as _cmp; a fraction parse_fraction would
+        # not read makes the gate pass, and the rule decides with its defaults).
+        vote = gates.t(VoteRecord)
+        yes = gates.true(vendor)
+        q_valid, qn, qd = gates.fraction_parts(vendor, "st.quorum")
+        t_valid, tn, td = gates.fraction_parts(vendor, "st.threshold")
+        base = f"(CASE WHEN st.threshold_base = {gates.lit(VoteBase.EXPECTED)} THEN gv.expected ELSE gv.present END)"
+        q_ok = gates.compare("st.quorum_rule", f"gv.present * {qd}", f"gv.expected * {qn}", default_gt=False)
+        t_ok = gates.compare("st.threshold_rule", f"gv.votes_for * {td}", f"{base} * {tn}", default_gt=True)
+        return (
+            f"(EXISTS (SELECT 1 FROM {SI} gs JOIN {STEP} st ON st.id = gs.step_id WHERE gs.case_id = c.id "
+            f"AND gs.status = {gates.lit(StepStatus.COMPLETED)} AND st.kind = {gates.lit(StepKind.VOTE)} "
+            f"AND NOT EXISTS (SELECT 1 FROM {vote} gv WHERE gv.step_instance_id = gs.id)) OR "
+            f"EXISTS (SELECT 1 FROM {vote} gv JOIN {SI} gs ON gs.id = gv.step_instance_id "
+            f"JOIN {STEP} st ON st.id = gs.step_id WHERE gv.case_id = c.id "
+            f"AND (gv.quorum_met = {yes} OR gv.passed = {yes}) AND (NOT {q_valid} OR NOT {t_valid} "
+            f"OR (gv.quorum_met = {yes} AND NOT {q_ok}) OR (gv.passed = {yes} AND NOT ({q_ok} AND {t_ok})))))"
+        )
 
     def detect(self, ctx: RuleContext) -> Iterable[Finding]:
         scope = StepInstance.objects.filter(ctx.village_q("case__village"), ctx.case_q())
@@ -299,6 +374,12 @@ class OutOfRole(Rule):
         "window_days": ParamSpec(30, 1, 365, gettext_lazy("Counting window"), UNIT_DAYS),
         "repeat_threshold": ParamSpec(3, 2, 50, gettext_lazy("Yellow from this many attempts in the window")),
     }
+
+    def commit_gate(self, vendor: str) -> str:
+        return (
+            f"EXISTS (SELECT 1 FROM {gates.t(RefusedAttempt)} ga WHERE ga.case_id = c.id "
+            f"AND ga.kind = {gates.lit(RefusalKind.OUT_OF_ROLE)})"
+        )
 
     def detect(self, ctx: RuleContext) -> Iterable[Finding]:
         since = ctx.now - datetime.timedelta(days=ctx.int_param("window_days"))

@@ -1,5 +1,7 @@
 """Time rules (时限): overdue steps, notice periods cut short, objections left unanswered."""
 
+# ruff: noqa: S608 - gate SQL is built from table names and vocabulary literals only (gates.lit)
+
 from __future__ import annotations
 
 import datetime
@@ -16,6 +18,7 @@ from sunlit.core.calendar import is_working_day
 from sunlit.powers.vocab import StepKind
 
 from ..vocab import RuleFamily, Severity
+from . import gates
 from .base import UNIT_DAYS, UNIT_HOURS, UNIT_WORKING_DAYS, Finding, ParamSpec, Rule, RuleContext, register
 
 
@@ -83,6 +86,16 @@ class NoticeCutShort(Rule):
     family = RuleFamily.TIME
     severity = Severity.RED
     watches = ("step.completed",)
+
+    def commit_gate(self, vendor: str) -> str:
+        from sunlit.powers.models import Step
+
+        return (
+            f"EXISTS (SELECT 1 FROM {gates.t(StepInstance)} gs JOIN {gates.t(Step)} st ON st.id = gs.step_id "
+            f"WHERE gs.case_id = c.id AND gs.status = {gates.lit(StepStatus.COMPLETED)} "
+            f"AND st.kind = {gates.lit(StepKind.PUBLIC_NOTICE)} AND gs.not_before IS NOT NULL "
+            f"AND gs.completed_at < gs.not_before)"
+        )
 
     def detect(self, ctx: RuleContext) -> Iterable[Finding]:
         # A notice step completed (so the next step taken, money paid …) before its period ended.

@@ -267,15 +267,150 @@ def test_sms_backend_posts_to_the_gateway_with_the_token(people, gateway):
 def test_a_failing_sms_gateway_leaves_the_notification_unsent(walk, people, gateway, settings, committed):
     settings.SUNLIT_NOTIFY_BACKEND = "sunlit.supervision.notify.SmsBackend"
     settings.SUNLIT_NOTIFY_DIGEST_MINUTES = 0
+    settings.SUNLIT_NOTIFY_RETRY_SECONDS = 60
     people.township_discipline.phone = "13800000000"
     people.township_discipline.save()
     gateway.status = 500
     case = overdue_alert(walk)
-    with committed():
+    with time_machine.travel(T0 + datetime.timedelta(days=30), tick=False) as clock:
+        with committed():
+            sweep(rule_codes=["TIME_STEP_OVERDUE"], now=case.current.due_at + datetime.timedelta(days=11))
+        assert len(gateway.received) == 1
+        note = Notification.objects.get()
+        assert note.sent_at is None
+        assert (note.attempts, note.last_attempt_at) == (1, T0 + datetime.timedelta(days=30))
+        assert note.next_attempt_at == note.last_attempt_at + datetime.timedelta(seconds=60)
+        assert "HTTPError" in note.last_error
+        gateway.status = 200
+        assert notify.deliver(digest=False) == 0  # not before the back-off ran out
+        clock.shift(datetime.timedelta(seconds=60))
+        assert notify.notify_retry.enqueue().return_value == 1  # the periodic retry
+        note.refresh_from_db()
+        assert note.sent_at is not None
+        assert (note.attempts, note.next_attempt_at, note.claim) == (1, None, "")
+        assert len(gateway.received) == 2
+
+
+# --- retries with back-off, exactly once across workers ------------------------------------------------------
+
+
+class Flaky(notify.Backend):
+    """Fails while ``Flaky.failing``; records every attempt."""
+
+    failing = True
+    calls: list[notify.Message] = []
+
+    def send(self, message):
+        Flaky.calls.append(message)
+        if Flaky.failing:
+            raise ConnectionError("gateway down")
+        return True
+
+
+@pytest.fixture
+def flaky(settings, people):
+    settings.SUNLIT_NOTIFY_BACKEND = "sunlit.supervision.tests.test_notify.Flaky"
+    settings.SUNLIT_NOTIFY_DIGEST_MINUTES = 0
+    settings.SUNLIT_NOTIFY_RETRY_SECONDS = 60
+    settings.SUNLIT_NOTIFY_RETRY_MAX_SECONDS = 600
+    settings.SUNLIT_NOTIFY_RETRY_ATTEMPTS = 6
+    Flaky.failing, Flaky.calls = True, []
+    return Flaky
+
+
+T1 = T0 + datetime.timedelta(days=30)
+
+
+def owed(alert_fixture_walk, committed):
+    case = overdue_alert(alert_fixture_walk)
+    with time_machine.travel(T1, tick=False), committed():
         sweep(rule_codes=["TIME_STEP_OVERDUE"], now=case.current.due_at + datetime.timedelta(days=11))
-    assert len(gateway.received) == 1
-    assert Notification.objects.get().sent_at is None
-    gateway.status = 200
-    assert notify.deliver(digest=False) == 1  # retried by the next flush
-    assert Notification.objects.get().sent_at is not None
-    assert len(gateway.received) == 2
+    return Notification.objects.get()
+
+
+def test_failed_deliveries_back_off_exponentially_up_to_the_cap_then_give_up(walk, flaky, committed):
+    note = owed(walk, committed)  # the first attempt (on commit) failed at T1
+    assert len(flaky.calls) == 1
+    at, delays = T1, []
+    with time_machine.travel(T1, tick=False) as clock:
+        for _ in range(5):
+            note.refresh_from_db()
+            delay = note.next_attempt_at - at
+            delays.append(int(delay.total_seconds()))
+            clock.move_to(note.next_attempt_at - datetime.timedelta(seconds=1))
+            assert notify.deliver(digest=False) == 0  # one second early: not attempted
+            calls = len(flaky.calls)
+            clock.move_to(note.next_attempt_at)  # exactly due
+            at = note.next_attempt_at
+            assert notify.deliver(digest=False) == 0
+            assert len(flaky.calls) == calls + 1
+    assert delays == [60, 120, 240, 480, 600]  # doubled each time, capped at 600 s
+    note.refresh_from_db()
+    assert note.attempts == 6
+    assert note.failed_at == at
+    assert note.next_attempt_at is None
+    assert note.sent_at is None
+    assert note.last_error == "ConnectionError: gateway down"
+    flaky.failing = False
+    with time_machine.travel(at + datetime.timedelta(days=1), tick=False):
+        assert notify.deliver(digest=False) == 0  # given up: never attempted again
+    assert len(flaky.calls) == 6
+
+
+def test_a_retry_that_succeeds_is_recorded_once(walk, flaky, committed):
+    note = owed(walk, committed)
+    flaky.failing = False
+    due = note.next_attempt_at
+    assert due == T1 + datetime.timedelta(seconds=60)
+    with time_machine.travel(due, tick=False):
+        assert notify.deliver(digest=False) == 1
+        assert notify.deliver(digest=False) == 0  # sent: not again
+    note.refresh_from_db()
+    assert (note.attempts, note.sent_at, note.backend, note.next_attempt_at) == (1, due, "Flaky", None)
+    assert len(flaky.calls) == 2
+
+
+def test_a_row_claimed_by_another_worker_is_not_sent_until_its_claim_expires(
+    walk, flaky, settings, committed
+):
+    settings.SUNLIT_NOTIFY_CLAIM_SECONDS = 300
+    note = owed(walk, committed)
+    flaky.failing = False
+    due = note.next_attempt_at
+    with time_machine.travel(due, tick=False) as clock:
+        token = notify.claim([note.pk])  # worker A claims it (and, say, hangs in the backend)
+        assert token is not None
+        assert notify.claim([note.pk]) is None  # worker B cannot claim it too
+        assert notify.deliver(digest=False) == 0  # nor send it
+        assert len(flaky.calls) == 1
+        clock.shift(datetime.timedelta(seconds=300))
+        assert notify.deliver(digest=False) == 0  # the claim lasts its full lease
+        clock.shift(datetime.timedelta(seconds=1))
+        assert notify.deliver(digest=False) == 1  # worker A died: the row is sent by B
+    note.refresh_from_db()
+    assert note.sent_at is not None
+    assert note.claim == ""
+    assert len(flaky.calls) == 2
+
+
+def test_two_workers_racing_send_each_row_once(walk, flaky, committed):
+    """Two deliveries interleaved at the worst moment: B lists the row while A holds it."""
+    note = owed(walk, committed)
+    flaky.failing = False
+    inner: list[int] = []
+    original = Flaky.send
+
+    def send_and_race(self, message):
+        if not inner:
+            inner.append(notify.deliver(digest=False))  # worker B runs while A is in the backend
+        return original(self, message)
+
+    with time_machine.travel(note.next_attempt_at, tick=False):
+        Flaky.send = send_and_race
+        try:
+            assert notify.deliver(digest=False) == 1
+        finally:
+            Flaky.send = original
+    assert inner == [0]
+    assert len(flaky.calls) == 2  # the failed first attempt and exactly one successful send
+    assert Notification.objects.filter(sent_at__isnull=False).count() == 1
