@@ -280,7 +280,14 @@ def demo_deliberation(
     from sunlit.core.demo import demo_login_regions
 
     _county, township, first = demo_login_regions()
-    villages = [first, *list(Region.objects.filter(parent=township, level=RegionLevel.VILLAGE).exclude(pk=first.pk).order_by("code")[:DEMO_VILLAGES - 1])]
+    villages = [
+        first,
+        *list(
+            Region.objects.filter(parent=township, level=RegionLevel.VILLAGE)
+            .exclude(pk=first.pk)
+            .order_by("code")[: DEMO_VILLAGES - 1]
+        ),
+    ]
     if Body.objects.filter(village__in=villages).exists():
         return None
     rng = random.Random(f"{seed}:{county.code}:deliberation")  # noqa: S311 - demo data, not security

@@ -23,6 +23,7 @@ from .vocab import (
     Position,
     PublicationKind,
     SessionStatus,
+    StageKey,
     StageKind,
     StageStatus,
     VoteMode,
@@ -126,7 +127,7 @@ class Motion(models.Model):
 class MotionStage(models.Model):
     motion = models.ForeignKey(Motion, on_delete=models.PROTECT, related_name="stages")
     position = models.PositiveSmallIntegerField()
-    key = models.CharField(_("stage"), max_length=20)
+    key = models.CharField(_("stage"), max_length=20, choices=StageKey.choices)
     kind = models.CharField(_("kind"), max_length=12, choices=StageKind.choices)
     body_kind = models.CharField(_("body"), max_length=30, choices=BodyKind.choices, blank=True)
     status = models.CharField(
