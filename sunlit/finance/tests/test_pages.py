@@ -196,3 +196,47 @@ def test_api_refusals_use_the_error_envelope(client, tree, staff, books):
     assert response.status_code == 422
     assert "amount" in response.json()["fields"]
     assert not Entry.objects.exists()
+
+
+def test_the_api_contract_list_queries_are_bounded(client, staff, letting):
+    client.force_login(staff.accountant)
+    letting(start=TODAY)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get("/api/v1/finance/contracts").status_code == 200
+    for _i in range(5):
+        letting(start=TODAY)
+    with CaptureQueriesContext(connection) as many:
+        assert len(client.get("/api/v1/finance/contracts").json()["items"]) == 6
+    assert len(many) == len(few)
+
+
+def test_the_import_command_rejects_a_bad_file_and_changes_nothing(tmp_path, tree, staff, books):
+    from django.core.management import CommandError, call_command
+
+    from sunlit.finance.models import Resource
+
+    bad = tmp_path / "resources.csv"
+    bad.write_text(
+        "village_code,code,name,kind,area_mu\n"
+        f"{tree.village.code},R1,大塘,pond,12\n"
+        f"{tree.village.code},R2,林地,forest,abc\n",
+        encoding="utf-8",
+    )
+    with pytest.raises((CommandError, SystemExit)):
+        call_command("import", "finance-resources", str(bad))
+    assert not Resource.objects.exists()
+    good = tmp_path / "ok.csv"
+    good.write_text(
+        f"village_code,code,name,kind,area_mu\n{tree.village.code},R1,大塘,pond,12\n", encoding="utf-8"
+    )
+    call_command("import", "finance-resources", str(good))
+    assert Resource.objects.get().area_mu == 12
+    out = tmp_path / "out.xlsx"
+    call_command("export", "finance-resources", str(out))
+    assert out.read_bytes()[:2] == b"PK"
+
+
+def test_the_monthly_disclosure_job_is_scheduled():
+    from sunlit.core import schedule
+
+    assert "finance.monthly_disclosure" in {job.name for job in schedule.jobs()}
