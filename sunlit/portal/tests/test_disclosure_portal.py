@@ -575,3 +575,20 @@ def test_my_funds_lists_finance_payments_when_the_finance_app_provides_them(visi
     monkeypatch.setattr(myfunds, "PAYMENTS_FOR_PERSON", None)
     body = lookup(visitor, "张三丰", ID_A).content.decode()
     assert 'id="payments-unavailable"' in body
+
+
+# --- page weight -----------------------------------------------------------------------------------------
+
+PAGE_BUDGET_BYTES = 40_000  # docs/disclosure-portal.md: the village page's HTML, full modules and catalog
+
+
+def test_a_full_village_page_stays_within_its_weight_budget_and_needs_no_script(
+    visitor, tree, publish, standard
+):
+    for module in ("organisation", "services", "economy", "livelihood", "assets", "projects", "decisions"):
+        for n in range(4):
+            publish(title=f"{module} 长标题的公开事项，用于检验页面重量预算 {n}", module=module)
+    body = page(visitor, "region", tree.village.code).content
+    assert b"/r/" + tree.village.code.encode() + b"/items/" in body  # the catalog is on it
+    assert len(body) <= PAGE_BUDGET_BYTES, f"village page is {len(body):,} bytes"
+    assert b"<script" not in body  # works without JavaScript, and loads none
