@@ -42,3 +42,9 @@ def test_naming_pages_per_county_and_village_show_only_masked_text(
 
 def test_unknown_region_is_404(client):
     assert client.get(reverse("portal:naming", args=["999999999999"])).status_code == 404
+
+
+def test_county_and_township_pages_link_to_their_naming_notices(client, tree):
+    for region in (tree.county, tree.township):
+        page = client.get(reverse("portal:region", args=[region.code])).content.decode()
+        assert reverse("portal:naming", args=[region.code]) in page

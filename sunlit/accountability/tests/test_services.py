@@ -557,3 +557,28 @@ def test_viewers_who_may_not_handle_get_permission_denied(make_lead, tree, make_
         with pytest.raises(PermissionDenied):
             services.lead_dispose(actor=make_user(role, region), lead=lead, disposition="hold", note="x")
     assert Role.TOWNSHIP_DISCIPLINE in [r for r, p in ROLE_PERMS.items() if Perm.LEAD_HANDLE in p]
+
+
+def test_a_stale_copy_cannot_move_a_lead_twice(make_lead, staff):
+    """Two handlers opened the same registered lead; the second write sees the first one's state."""
+    first = make_lead("registered")
+    second = Lead.objects.get(pk=first.pk)
+    services.lead_dispose(actor=staff.township, lead=first, disposition="hold", note="暂存")
+    before = snapshot(second)
+    with pytest.raises(LeadConflict):
+        services.lead_dispose(actor=staff.county, lead=second, disposition="hold", note="也暂存")
+    assert snapshot(second) == before
+    assert LeadAction.objects.filter(lead=first, kind="disposed").count() == 1
+
+
+def test_a_task_is_completed_once(make_lead, staff):
+    lead = make_lead("found")
+    task = services.rectification_assign(
+        actor=staff.township, lead=lead, description="d", responsible_unit="u", working_days=2
+    )
+    stale = RectificationTask.objects.get(pk=task.pk)
+    services.rectification_complete(actor=staff.township, task=task, note="a", evidence=pdf_bytes("a"))
+    with pytest.raises(LeadConflict):
+        services.rectification_complete(actor=staff.county, task=stale, note="b", evidence=pdf_bytes("b"))
+    task.refresh_from_db()
+    assert task.done_note == "a"
