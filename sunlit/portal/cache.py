@@ -89,9 +89,22 @@ def bump_village(code: str) -> None:
     bump(f"v{code}")
 
 
+def _has_messages(request: HttpRequest) -> bool:
+    """Whether a flash message waits for this reader (it must be shown to them, never cached).
+    Only looked at when the reader carries a messages or session cookie, so most reads skip it."""
+    if not (request.COOKIES.get("messages") or request.COOKIES.get(settings.SESSION_COOKIE_NAME)):
+        return False
+    storage = getattr(request, "_messages", None)
+    return storage is not None and any(True for _message in storage)
+
+
 def cacheable(request: HttpRequest) -> bool:
     user = getattr(request, "user", None)
-    return request.method in ("GET", "HEAD") and not (user is not None and user.is_authenticated)
+    return (
+        request.method in ("GET", "HEAD")
+        and not (user is not None and user.is_authenticated)
+        and not _has_messages(request)
+    )
 
 
 def page_key(request: HttpRequest, village_code: str | None) -> str:

@@ -592,3 +592,43 @@ def test_a_full_village_page_stays_within_its_weight_budget_and_needs_no_script(
     assert b"/r/" + tree.village.code.encode() + b"/items/" in body  # the catalog is on it
     assert len(body) <= PAGE_BUDGET_BYTES, f"village page is {len(body):,} bytes"
     assert b"<script" not in body  # works without JavaScript, and loads none
+
+
+def test_a_readers_flash_message_is_shown_to_them_and_never_cached(tree, rf):
+    from django.contrib import messages
+    from django.contrib.messages.storage.cookie import CookieStorage
+
+    url = reverse("portal:region", args=[tree.village.code])
+    # given a reader with a pending message (as after logging out)
+    request = rf.get("/")
+    storage = CookieStorage(request)
+    storage.add(messages.INFO, "再见，王主任")
+    response = HttpResponseForCookie()
+    storage.update(response)
+    reader = Client()
+    reader.cookies["messages"] = response.cookies["messages"].value
+
+    # when they open the village page, they see it, and the page is not cached
+    first = reader.get(url)
+    assert "再见，王主任" in first.content.decode()
+    assert first.get(HEADER) is None
+
+    # then another reader gets a page without it
+    other = Client()
+    assert "再见，王主任" not in other.get(url).content.decode()
+    assert "再见，王主任" not in other.get(url).content.decode()
+
+
+class HttpResponseForCookie:
+    """The bit of a response that CookieStorage.update writes to."""
+
+    def __init__(self):
+        from http.cookies import SimpleCookie
+
+        self.cookies = SimpleCookie()
+
+    def set_cookie(self, key, value, **kwargs):
+        self.cookies[key] = value
+
+    def delete_cookie(self, key, **kwargs):
+        self.cookies.pop(key, None)
