@@ -268,11 +268,19 @@ def _periodic(
 ) -> int:
     n = 0
     schedules = {s.module: s for s in DisclosureSchedule.objects.filter(region=county)}
+    # periods already published by another app's demo (e.g. finance statements) are not repeated
+    done = set(
+        Disclosure.objects.filter(village__in=villages, module__in=list(schedules)).values_list(
+            "village_id", "module", "current__period_start", "current__period_end"
+        )
+    )
     for village in villages:
         for module, schedule in sorted(schedules.items()):
             if not schedule.active:
                 continue
             for period in periods_between(schedule.frequency, schedule.starts_on, today):
+                if (village.pk, module, period.start, period.end) in done:
+                    continue
                 due = last_day(schedule, period)
                 latest = min(due - datetime.timedelta(days=schedule.grace_days + 1), today)
                 first = period.end + datetime.timedelta(days=1)

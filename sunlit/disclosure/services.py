@@ -395,14 +395,12 @@ def disclosure_publish(
 
 
 def _lock(disclosure: Disclosure) -> Disclosure:
-    locked = (
-        Disclosure.objects.select_for_update(of=("self",))
-        .select_related("village", "current")
-        .filter(pk=disclosure.pk)
-        .first()
-    )
-    if locked is None:
+    """Lock the item row, then read it with its current version in a second statement: under READ
+    COMMITTED a statement that waited for the lock would re-check the locked row but keep its old
+    snapshot for the joined version (a concurrent writer's new version would read as missing)."""
+    if not Disclosure.objects.select_for_update().filter(pk=disclosure.pk).values_list("pk", flat=True):
         raise NotFound()
+    locked = Disclosure.objects.select_related("village", "current").get(pk=disclosure.pk)
     if locked.status == DisclosureStatus.WITHDRAWN:
         raise _refuse(DisclosureErrorCode.WITHDRAWN, _("This disclosure has been withdrawn."))
     return locked
