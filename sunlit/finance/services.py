@@ -857,6 +857,15 @@ def entry_record(
     p.raise_if_any(_("The entry cannot be booked."))
     digest = store_document(voucher) or voucher_sha
     with transaction.atomic():
+        if instalment is not None:  # recheck under the row lock: two payments at once cannot overpay
+            Instalment.objects.select_for_update().filter(pk=instalment.pk).first()
+            paid = instalment.entries.aggregate(s=Sum("amount", default=Decimal(0)))["s"]
+            if paid + fields["amount"] > instalment.amount:
+                raise FinanceConflict(
+                    _("The instalment is ¥%(due)s and ¥%(paid)s is paid already; ¥%(amount)s is too much.")
+                    % {"due": instalment.amount, "paid": paid, "amount": fields["amount"]},
+                    code=FinanceErrorCode.INSTALMENT_OVERPAID,
+                )
         if direction == Direction.EXPENSE:
             Account.objects.select_for_update().filter(pk=account.pk).first()
             balance = account_balance(account)
