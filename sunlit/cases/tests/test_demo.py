@@ -105,7 +105,9 @@ def test_every_demo_record_went_through_the_services_and_is_loaded_once(demo):
     assert kinds["seal.exception"] == SealUse.objects.filter(is_exception=True).count()
     refusals = sum(n for kind, n in kinds.items() if kind.startswith("refused."))
     assert refusals == RefusedAttempt.objects.count() == 0
-    assert sum(kinds.values()) == demo.cases.ledger_events
+    # the later domains' demos (sunlit.core.demo._demo_domains) append events of their own kinds
+    case_kinds = ("case.", "step.", "document.", "vote.", "notice.", "objection.", "seal.", "refused.")
+    assert sum(n for kind, n in kinds.items() if kind.startswith(case_kinds)) == demo.cases.ledger_events
     # written under a clock moving forward through the last three months, up to now
     times = list(AuditEvent.objects.order_by("seq").values_list("time", flat=True))
     assert times == sorted(times)
