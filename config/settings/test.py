@@ -21,3 +21,7 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["TEST"] = {
         "NAME": str(Path(tempfile.mkdtemp(prefix="sunlit-test-db-")) / "test.sqlite3")
     }
+
+# Tests read live pages (the portal's page cache would carry pages across tests that reuse region
+# codes); sunlit/portal/tests/test_disclosure_portal.py turns it on where it is the subject.
+SUNLIT_PORTAL_CACHE_SECONDS = 0

@@ -46,7 +46,8 @@ PHONE = "13912345678"
 
 
 @pytest.fixture(autouse=True)
-def clean_state():
+def clean_state(settings):
+    settings.SUNLIT_PORTAL_CACHE_SECONDS = 60  # the test settings turn the page cache off
     default_cache.clear()
     counters._take()
     yield
