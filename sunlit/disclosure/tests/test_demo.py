@@ -22,12 +22,17 @@ RULE = "DISCLOSURE_PERIODIC_MISSING"
 
 @pytest.fixture
 def demo():
+    """The demo's regions and staff without the case history or the other domains (they are tested
+    by their apps), then this app's demo, timed."""
+    import time
+
     from sunlit.core.demo import demo_load, demo_login_regions
 
-    report = demo_load(case_villages=2, clean=True)
+    demo_load(case_villages=0, clean=True)
     county, _township, _village = demo_login_regions()
-    steps = {name: seconds for name, _detail, seconds in report.steps}
-    print("disclosure demo seconds:", steps.get("disclosure"))
+    started = time.perf_counter()
+    assert demo_disclosure(county=county, logins=[], seed=2026, clean=True) is not None
+    print("disclosure demo seconds:", round(time.perf_counter() - started, 2))  # noqa: T201
     return county
 
 
@@ -37,7 +42,6 @@ def test_demo_publishes_every_module_and_raises_nothing(demo):
     assert DisclosureSchedule.objects.filter(region=demo).count() == 3
     villages = demo.__class__.objects.filter(level="village", path__startswith=demo.path).count()
     assert SupervisionContact.objects.count() == villages
-    assert Disclosure.objects.filter(case__isnull=False).exists()  # from case notices and results
     assert Disclosure.objects.annotate(n=Count("versions")).filter(n=2).exists()  # some corrected
     assert list(run_rule(REGISTRY[RULE], now=timezone.now(), region=demo)) == []
     assert demo_disclosure(county=demo, logins=[], seed=2026, clean=True) is None  # idempotent
