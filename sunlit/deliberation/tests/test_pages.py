@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from sunlit.deliberation import ical, pdf, services
-from sunlit.deliberation.models import Meeting, Resolution
+from sunlit.deliberation.models import Meeting, Publication, Resolution
 
 from .test_services import at, hold
 
@@ -266,3 +266,54 @@ def test_signed_scan_is_typed_by_content(village_bodies, motion, staff):
     )
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
+
+
+def _queries_for(client, url, django_assert_max_num_queries, limit):
+    with django_assert_max_num_queries(limit) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_api_and_public_lists_have_bounded_queries(
+    staff, village_bodies, tree, client, django_assert_max_num_queries
+):
+    staff_client = client_for(staff.secretary)
+    api = "/api/v1/deliberation/motions"
+    meetings = "/api/v1/deliberation/meetings"
+    public = reverse("portal:deliberation_decisions", args=[tree.village.code])
+    calendar = reverse("portal:deliberation_meetings", args=[tree.village.code])
+    duty = reverse("workbench:deliberation_duty")
+
+    def grow(n):
+        for i in range(n):
+            m = services.motion_open(actor=None, village=tree.village, title=f"议题{i}", now=at(0))
+            services.meeting_convene(
+                actor=None, body=village_bodies.branch_committee, title=f"会{i}", starts_at=at(3 + i),
+                notice_sent_at=at(0), motion=m, now=at(0),
+            )  # fmt: skip
+            # rows for the public list only (the services' ordering rules are tested elsewhere)
+            Publication.objects.create(
+                motion=m, village=tree.village, kind="plan", title=f"方案{i}", body="内容", posted_at=at(1),
+                period_end=at(16), posted_by=staff.secretary,
+            )  # fmt: skip
+
+    grow(2)
+    before = {
+        url: _queries_for(c, url, django_assert_max_num_queries, 20)
+        for url, c in (
+            (api, staff_client),
+            (meetings, staff_client),
+            (public, client),
+            (calendar, client),
+            (duty, staff_client),
+        )
+    }
+    grow(8)
+    for url, c in (
+        (api, staff_client),
+        (meetings, staff_client),
+        (public, client),
+        (calendar, client),
+        (duty, staff_client),
+    ):
+        assert _queries_for(c, url, django_assert_max_num_queries, before[url]) <= before[url], url
