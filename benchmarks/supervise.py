@@ -91,19 +91,12 @@ def run(
     if factors:
         # One generated history (the first size), measured at each replication factor in turn.
         numbers = [numbers[0]]
-    results: list[tuple[int, dict[str, Any]]] = []
-    for number in numbers:
-        with _throwaway(base, number) as env:
-            started = time.perf_counter()
-            generated = _generate(env, scale, number, seed)
-            out(f"  [{number}] generated in {time.perf_counter() - started:.0f} s: {generated}")
-            if not factors:
-                results.append((number, _child(env, "measure", {"repeat": repeat})))
-            for factor in factors:
-                copy = _child(env, "replicate", {"factor": factor})
-                out(f"  [{number}×{factor}] replicated in {copy['seconds']:.1f} s: {copy['cases']:,} cases")
-                results.append((number * factor, _child(env, "measure", {"repeat": repeat})))
-    for number, result in results:
+
+    def report(number: int, result: dict[str, Any]) -> None:
+        """Print one size's figures as soon as they are measured (and keep them for the growth)."""
+        if os.environ.get("SUNLIT_BENCH_SUPERVISE_JSON"):
+            with open(os.environ["SUNLIT_BENCH_SUPERVISE_JSON"], "a", encoding="utf-8") as log:
+                log.write(json.dumps({"size": number, **result}) + "\n")
         rows.append({"size": number, **result})
         cases = result["counts"]["cases_case"]
         sweep_first, sweeps, raws = result["first_sweep"], result["sweeps"], result["raw"]
@@ -168,6 +161,18 @@ def run(
                     f"(goal ≤ {GOAL_EVENT_MS:.0f} ms)",
                 )
             )
+
+    for number in numbers:
+        with _throwaway(base, number) as env:
+            started = time.perf_counter()
+            generated = _generate(env, scale, number, seed)
+            out(f"  [{number}] generated in {time.perf_counter() - started:.0f} s: {generated}")
+            if not factors:
+                report(number, _child(env, "measure", {"repeat": repeat}))
+            for factor in factors:
+                copy = _child(env, "replicate", {"factor": factor})
+                out(f"  [{number}×{factor}] replicated in {copy['seconds']:.1f} s: {copy['cases']:,} cases")
+                report(number * factor, _child(env, "measure", {"repeat": repeat}))
     out("")
     if len(rows) > 1:
         first, last = rows[0], rows[-1]

@@ -229,6 +229,11 @@ SUNLIT_NOTIFY_DIGEST_MINUTES = int(os.environ.get("SUNLIT_NOTIFY_DIGEST_MINUTES"
 SUNLIT_NOTIFY_FILE = os.environ.get("SUNLIT_NOTIFY_FILE", str(DATA_DIR / "notifications.jsonl"))
 SUNLIT_SMS_URL = os.environ.get("SUNLIT_SMS_URL", "")
 SUNLIT_SMS_TOKEN = os.environ.get("SUNLIT_SMS_TOKEN", "")
+# Failed notification deliveries: back-off base and cap (seconds), attempts before giving up, claim lease.
+SUNLIT_NOTIFY_RETRY_SECONDS = int(os.environ.get("SUNLIT_NOTIFY_RETRY_SECONDS", "60"))
+SUNLIT_NOTIFY_RETRY_MAX_SECONDS = int(os.environ.get("SUNLIT_NOTIFY_RETRY_MAX_SECONDS", str(6 * 3600)))
+SUNLIT_NOTIFY_RETRY_ATTEMPTS = int(os.environ.get("SUNLIT_NOTIFY_RETRY_ATTEMPTS", "12"))
+SUNLIT_NOTIFY_CLAIM_SECONDS = int(os.environ.get("SUNLIT_NOTIFY_CLAIM_SECONDS", "300"))
 
 # Case documents (sunlit/cases/documents.py): the largest accepted upload, in bytes.
 SUNLIT_DOCUMENT_MAX_BYTES = int(os.environ.get("SUNLIT_DOCUMENT_MAX_BYTES", str(10 * 1024 * 1024)))
