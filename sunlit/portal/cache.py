@@ -85,8 +85,16 @@ def bump(scope: str) -> None:
     cache().set(_stamp_key(scope), str(time.time_ns()), None)
 
 
+def village_scope(code: str) -> str:
+    return f"v{code}"
+
+
+def disclosure_scope(code: str) -> str:
+    return f"d{code}"
+
+
 def bump_village(code: str) -> None:
-    bump(f"v{code}")
+    bump(village_scope(code))
 
 
 def _has_messages(request: HttpRequest) -> bool:
@@ -107,8 +115,8 @@ def cacheable(request: HttpRequest) -> bool:
     )
 
 
-def page_key(request: HttpRequest, village_code: str | None) -> str:
-    scopes = [GLOBAL] + ([f"v{village_code}"] if village_code else [])
+def page_key(request: HttpRequest, scope: str | None) -> str:
+    scopes = [GLOBAL] + ([scope] if scope else [])
     stamp = ".".join(stamps(*scopes))
     large = "L" if getattr(request, "large_text", False) else "N"
     # The large-text switch itself (?text=…) sets a cookie: those responses are not cached.
@@ -126,15 +134,15 @@ def _personalise(request: HttpRequest, content: bytes) -> bytes:
     return content
 
 
-def cached_page(village: Callable[..., str | None]) -> Callable:
-    """Decorate a view rendered with ``csrf_context()``; ``village(**kwargs)`` names its village code
-    (or None for pages that only depend on the global stamp)."""
+def cached_page(scope: Callable[..., str | None]) -> Callable:
+    """Decorate a view rendered with ``csrf_context()``; ``scope(**kwargs)`` names the stamp its page
+    depends on (``village_scope(code)``, ``disclosure_scope(code)``), or None for the global one only."""
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @functools.wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             use_cache = cacheable(request) and "text" not in request.GET
-            key = page_key(request, village(**kwargs)) if use_cache else ""
+            key = page_key(request, scope(**kwargs)) if use_cache else ""
             if use_cache:
                 hit = cache().get(key)
                 if hit is not None:
@@ -189,8 +197,21 @@ def village_of_subject(subject: str) -> str | None:
 
 
 def on_ledger_event(kind: str, subject: str) -> None:
-    """After-commit listener: bump the stamp of the village the event is about."""
+    """After-commit listener: bump the stamp of the village the event is about (and of the
+    disclosure, for the disclosure's own pages)."""
     try:
+        if subject.startswith("disclosure.disclosure:"):
+            from sunlit.disclosure.models import Disclosure
+
+            row = (
+                Disclosure.objects.filter(pk=subject.rpartition(":")[2])
+                .values_list("code", "village__code")
+                .first()
+            )
+            if row:
+                bump(disclosure_scope(row[0]))
+                bump_village(row[1])
+            return
         code = village_of_subject(subject)
         if code:
             bump_village(code)

@@ -38,7 +38,7 @@ from sunlit.regions import selectors as regions
 from sunlit.regions.models import Region, RegionLevel
 
 from . import myfunds, pdf
-from .cache import cached_page, csrf_context
+from .cache import cached_page, csrf_context, disclosure_scope, village_scope
 
 LATEST_PER_MODULE = 3
 LATEST_RESULTS = 5
@@ -64,7 +64,7 @@ def _module(module: str) -> str:
 
 
 def _by_code(**kwargs: Any) -> str | None:
-    return kwargs.get("code")
+    return village_scope(kwargs["code"])
 
 
 def days_left(period_end: datetime.date | None, today: datetime.date | None = None) -> int | None:
@@ -231,12 +231,8 @@ def _case_notice(disclosure: Disclosure):
     return Notice.objects.filter(pk=source.partition(":")[2]).only("code", "opens_at", "closes_at").first()
 
 
-def _disclosure_village(**kwargs: Any) -> str | None:
-    return (
-        Disclosure.objects.filter(code=str(kwargs.get("code", ""))[:24])
-        .values_list("village__code", flat=True)
-        .first()
-    )
+def _disclosure(**kwargs: Any) -> str | None:
+    return disclosure_scope(str(kwargs["code"])[:24])
 
 
 def _item_context(disclosure: Disclosure, version: DisclosureVersion) -> dict[str, Any]:
@@ -261,7 +257,7 @@ def _item_context(disclosure: Disclosure, version: DisclosureVersion) -> dict[st
 
 
 @require_GET
-@cached_page(_disclosure_village)
+@cached_page(_disclosure)
 def disclosure_page(request: HttpRequest, code: str) -> HttpResponse:
     disclosure = _public_or_404(code)
     context = _item_context(disclosure, disclosure.current)
@@ -272,7 +268,7 @@ def disclosure_page(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_GET
-@cached_page(_disclosure_village)
+@cached_page(_disclosure)
 def version_page(request: HttpRequest, code: str, number: int) -> HttpResponse:
     disclosure = _public_or_404(code)
     try:
@@ -325,7 +321,7 @@ def publication_event(disclosure: Disclosure, version: DisclosureVersion) -> Aud
 
 
 @require_GET
-@cached_page(_disclosure_village)
+@cached_page(_disclosure)
 def disclosure_pdf(request: HttpRequest, code: str) -> HttpResponse:
     disclosure = _public_or_404(code)
     if disclosure.status == DisclosureStatus.WITHDRAWN:

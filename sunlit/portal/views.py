@@ -20,7 +20,7 @@ from sunlit.powers.vocab import ItemGroup, RiskLevel, StepKind
 from sunlit.regions import selectors as regions
 from sunlit.regions.models import RegionLevel
 
-from .cache import cached_page, csrf_context
+from .cache import cached_page, csrf_context, village_scope
 from .disclosure_views import village_context
 
 ROLE_LABELS = dict(Role.choices)
@@ -42,7 +42,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@cached_page(lambda code: code)  # a village's page is refreshed when something is published there
+@cached_page(lambda code: village_scope(code))  # refreshed when something is published there
 def region_page(request: HttpRequest, code: str) -> HttpResponse:
     region = _region_or_404(code)
     ancestors = regions.region_ancestors(region, include_self=False)

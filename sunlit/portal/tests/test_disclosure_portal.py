@@ -633,3 +633,31 @@ class HttpResponseForCookie:
 
     def delete_cookie(self, key, **kwargs):
         self.cookies.pop(key, None)
+
+
+def test_an_item_page_is_cached_until_its_disclosure_changes(
+    visitor, tree, publish, chair, django_capture_on_commit_callbacks
+):
+    item = publish(title="村级公益岗位人员公示", module="decisions")
+    other = publish(title="另一个公开事项", module="decisions")
+    url = reverse("portal:disclosure", args=[item.code])
+    assert visitor.get(url)[HEADER] == "miss"
+    assert visitor.get(url)[HEADER] == "hit"
+    other_url = reverse("portal:disclosure", args=[other.code])
+    visitor.get(other_url)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        disclosure_correct(
+            actor=chair,
+            disclosure=item,
+            title="村级公益岗位人员公示（更正）",
+            body="更正人数。",
+            reason="人数有误",
+        )
+
+    fresh = visitor.get(url)
+    assert fresh[HEADER] == "miss"
+    assert "村级公益岗位人员公示（更正）" in fresh.content.decode()
+    assert visitor.get(other_url)[HEADER] == "hit"  # another item of the village keeps its page
+    village = visitor.get(reverse("portal:region", args=[tree.village.code]))
+    assert "村级公益岗位人员公示（更正）" in village.content.decode()
