@@ -36,7 +36,7 @@ from django.utils.translation import gettext_lazy as _
 
 from sunlit.cases.models import CaseParty
 from sunlit.cases.vocab import CaseStatus, PartyRole
-from sunlit.core.masking import id_number_valid, mask_id_number, normalize_id_number
+from sunlit.core.masking import id_number_valid, normalize_id_number
 from sunlit.core.pii_store import id_hash, keyed_hash
 from sunlit.people.models import Person
 from sunlit.powers.vocab import ItemCategory
@@ -195,10 +195,6 @@ def lookup(person: Person) -> Result:
         benefits=benefits_of(person),
         payments=payments,
     )
-
-
-def masked_number(number: str) -> str:
-    return mask_id_number(normalize_id_number(number))
 
 
 def run_lookup(request, *, name: str, number: str) -> tuple[str, Result | None]:
