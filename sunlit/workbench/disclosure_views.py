@@ -412,6 +412,7 @@ def disclosure_schedules(request: HttpRequest) -> HttpResponse:
             "since": since,
             "modules": dict(DisclosureModule.choices),
             "may_manage": has_perm(request.user, Perm.RULE_MANAGE),
+            "may_publish": has_perm(request.user, Perm.DISCLOSURE_PUBLISH),
         },
     )
 

@@ -32,7 +32,7 @@ def demo():
     county, _township, _village = demo_login_regions()
     started = time.perf_counter()
     assert demo_disclosure(county=county, logins=[], seed=2026, clean=True) is not None
-    print("disclosure demo seconds:", round(time.perf_counter() - started, 2))  # noqa: T201
+    print("disclosure demo seconds:", round(time.perf_counter() - started, 2))
     return county
 
 

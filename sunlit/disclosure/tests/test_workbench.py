@@ -170,3 +170,27 @@ def test_schedules_overview_and_contact(client, staff, tree, publish):
     assert (
         client.get(reverse("workbench:disclosure_contact", args=[tree.far_village.code])).status_code == 404
     )
+
+
+def test_schedule_edit_needs_rule_manage(client, staff, tree):
+    from sunlit.disclosure.models import DisclosureSchedule
+
+    url = reverse("workbench:disclosure_schedule_edit", args=[tree.county.code])
+    data = {
+        "module": "assets",
+        "frequency": "monthly",
+        "due_day": "10",
+        "grace_days": "5",
+        "starts_on": "2026-01-01",
+        "active": "on",
+    }
+    client.force_login(staff.chair)
+    assert client.post(url, data).status_code == 404
+    client.force_login(staff.county_discipline)
+    assert client.post(url, {**data, "due_day": "31"}).status_code == 200
+    assert not DisclosureSchedule.objects.exists()
+    assert client.post(url, data).status_code == 302
+    row = DisclosureSchedule.objects.get()
+    assert (row.region, row.due_day, row.grace_days) == (tree.county, 10, 5)
+    page = client.get(reverse("workbench:disclosure_schedules")).content.decode()
+    assert url in page
