@@ -194,3 +194,15 @@ def test_schedule_edit_needs_rule_manage(client, staff, tree):
     assert (row.region, row.due_day, row.grace_days) == (tree.county, 10, 5)
     page = client.get(reverse("workbench:disclosure_schedules")).content.decode()
     assert url in page
+
+
+def test_list_search_filter(client, publish, staff):
+    road = publish(title="关于修建村道的公示", body="村道硬化")
+    publish(title="低保名单公示", body="低保", module="livelihood")
+    client.force_login(staff.chair)
+    page = client.get(reverse("workbench:disclosures"), {"q": "村道"}).content.decode()
+    assert road.code in page
+    assert page.count('<th scope="row">') == 1
+    page = client.get(reverse("workbench:disclosures"), {"module": "livelihood"}).content.decode()
+    assert road.code not in page
+    assert page.count('<th scope="row">') == 1
