@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import datetime
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -46,11 +49,27 @@ DEFAULT_LIMITS: dict[str, Limit] = {
 }
 
 
+_cached: ContextVar[dict[str, Limit] | None] = ContextVar("complaint_limits", default=None)
+
+
 def limit(key: str) -> Limit:
+    cached = _cached.get()
+    if cached is not None:
+        return cached.get(key) or DEFAULT_LIMITS[key]
     row = DeadlineRule.objects.filter(key=key).first()
     if row is not None:
         return Limit(row.days, row.count)
     return DEFAULT_LIMITS[key]
+
+
+@contextmanager
+def limits_cached() -> Iterator[None]:
+    """Read the configured limits once for a batch (the periodic job, the demo) instead of per deadline."""
+    token = _cached.set({row.key: Limit(row.days, row.count) for row in DeadlineRule.objects.all()})
+    try:
+        yield
+    finally:
+        _cached.reset(token)
 
 
 def end_of_day(day: datetime.date) -> datetime.datetime:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Case, DateTimeField, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -249,7 +250,7 @@ def demo_complaints(*, county: Any, logins: Any, seed: int, clean: bool, progres
     handlers = _Handlers(county, logins)
     plans = sorted(_plans(rng, villages, now), key=lambda p: (p.stage == "duplicate", -p.days_ago))
     intake = handlers.discipline()
-    with transaction.atomic(), messaging.muted():
+    with transaction.atomic(), messaging.muted(), config.limits_cached():
         for plan in plans:
             _run(plan, rng, handlers, intake)
         escalated = services.escalate_due(now=now)
@@ -363,9 +364,12 @@ def _backdate(c: Complaint, plan: Plan) -> None:
         "rated": t["rated"],
         "review_requested": t["rated"],
     }
-    for event in ComplaintEvent.objects.filter(complaint=c):
-        if event.action in moments:
-            ComplaintEvent.objects.filter(pk=event.pk).update(at=moments[event.action])
+    ComplaintEvent.objects.filter(complaint=c, action__in=list(moments)).update(
+        at=Case(
+            *[When(action=action, then=Value(at)) for action, at in moments.items()],
+            output_field=DateTimeField(),
+        )
+    )
     order = list(ComplaintMessage.objects.filter(complaint=c).order_by("id"))
     for n, message in enumerate(order):
         when = {
@@ -376,4 +380,5 @@ def _backdate(c: Complaint, plan: Plan) -> None:
             else t["rated"],
             "answer": t["answered"],
         }.get(message.kind, t["accepted"])
-        ComplaintMessage.objects.filter(pk=message.pk).update(created_at=when + datetime.timedelta(seconds=n))
+        message.created_at = when + datetime.timedelta(seconds=n)
+    ComplaintMessage.objects.bulk_update(order, ["created_at"])

@@ -431,7 +431,7 @@ def complaint_file(
                     _("Your complaint was received. Tracking code %(code)s, secret %(secret)s.")
                     % {"code": code, "secret": secret},
                 )
-    logger.info(
+    logger.debug(
         "complaint %s filed via %s: %s, routed to %s %s",
         complaint.code,
         channel,
@@ -849,7 +849,7 @@ def complaint_answer(*, actor: User, complaint: Complaint, answer: str) -> Compl
             fields.append("published_at")
         _save(complaint, fields)
         _ledger("complaint.answered", complaint, actor, {"stage": complaint.stage, "published": published})
-        logger.info("complaint %s answered (%s), published: %s", complaint.code, complaint.stage, published)
+        logger.debug("complaint %s answered (%s), published: %s", complaint.code, complaint.stage, published)
         _sms_on_commit(
             _reporter_phone(complaint),
             _("Complaint %(code)s has been answered. Please rate the answer.") % {"code": complaint.code},
@@ -1013,7 +1013,11 @@ def escalate_due(now: datetime | None = None) -> dict[str, int]:
     answers left unrated past the rating window, drop real-name filings never verified within a day.
     Each escalation is recorded once (a unique event per complaint, stage and level), so concurrent
     or repeated runs escalate nothing twice."""
-    now = now or timezone.now()
+    with config.limits_cached():
+        return _escalate_due(now or timezone.now())
+
+
+def _escalate_due(now: datetime) -> dict[str, int]:
     counts = {"escalated": 0, "closed": 0, "dropped": 0}
     overdue = Complaint.objects.filter(stage=Stage.ORIGINAL, escalation_level__lt=config.TOP_LEVEL).filter(
         # "passed" means strictly after the stored instant
