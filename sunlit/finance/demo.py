@@ -676,7 +676,11 @@ def demo_finance(*, county: Any, logins: Any, seed: int, clean: bool, progress: 
             progress("finance", _("%(n)d villages") % {"n": index + 1}, 0.0)
     from .disclosure import statements_publish_due
 
-    statements = statements_publish_due(now=now, region=county)
+    # Last month's statement, published on time: the morning after the month ended (as the periodic
+    # job would), so the disclosure schedule's due day is met.
+    first = today.replace(day=1)
+    publish_at = min(timezone.make_aware(datetime.datetime.combine(first, datetime.time(9))), now)
+    statements = statements_publish_due(now=publish_at, region=county)
     return _("%(v)d villages: %(c)d contracts, %(e)d entries, %(s)d monthly statements") % {
         "v": len(todo),
         "c": contracts,
