@@ -6,14 +6,13 @@ joins fixed (select_related/prefetch), so a page of any size costs a constant nu
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from sunlit.accounts.models import User
-from sunlit.accounts.permissions import has_perm, region_q
+from sunlit.accounts.permissions import region_q
 from sunlit.accounts.roles import Perm
 from sunlit.core.errors import NotFound
 from sunlit.regions.models import Region
@@ -22,7 +21,6 @@ from .models import (
     BenefitListEntry,
     Disclosure,
     DisclosureAttachment,
-    DisclosureSchedule,
     DisclosureVersion,
     SupervisionContact,
 )
@@ -196,14 +194,6 @@ def access_disclosure(user: User, code: Any) -> Disclosure:
     return disclosure
 
 
-def can_publish(user: User, village: Region) -> bool:
-    return has_perm(user, Perm.DISCLOSURE_PUBLISH, village)
-
-
-def can_redact(user: User, village: Region) -> bool:
-    return has_perm(user, Perm.DISCLOSURE_REDACT, village)
-
-
 def publish_villages_for_user(user: User) -> QuerySet[Region]:
     """Villages where the user may publish (for the publish form)."""
     from sunlit.accounts.permissions import scopes_for
@@ -216,27 +206,3 @@ def publish_villages_for_user(user: User) -> QuerySet[Region]:
     for scope in scopes:
         q |= Q(path__startswith=scope.path)
     return Region.objects.filter(q, level=RegionLevel.VILLAGE).order_by("path")
-
-
-@dataclass(frozen=True)
-class ScheduleRow:
-    schedule: DisclosureSchedule
-    inherited: bool
-
-
-def schedules_for_village(village: Region) -> list[ScheduleRow]:
-    """The schedules in force for a village: its own rows, else its county's (nearest ancestor)."""
-    ancestors = _ancestor_paths(village.path)
-    rows = list(
-        DisclosureSchedule.objects.filter(region__path__in=ancestors, active=True).select_related("region")
-    )
-    best: dict[str, DisclosureSchedule] = {}
-    for row in sorted(rows, key=lambda r: len(r.region.path)):
-        best[row.module] = row  # deeper rows override
-    return [ScheduleRow(s, s.region_id != village.pk) for s in sorted(best.values(), key=lambda s: s.module)]
-
-
-def _ancestor_paths(path: str) -> list[str]:
-    """Every ancestor-or-self path of a materialised path "/a/b/c/": "/a/", "/a/b/", "/a/b/c/"."""
-    parts = [p for p in path.strip("/").split("/") if p]
-    return ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
