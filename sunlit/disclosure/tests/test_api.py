@@ -116,3 +116,22 @@ def test_contact(client, staff, tree):
     body = client.get(f"{URL}/villages/{tree.village.code}/supervision-contact").json()
     assert body["chair"] == "王明"
     assert body["office_phone"] == "0376-8123456"
+
+
+def test_malformed_input_is_422_not_500(client, staff, tree):
+    client.force_login(staff.chair)
+    bad_date = client.post(
+        f"{URL}/disclosures",
+        {"village": tree.village.code, "module": "decisions", "title": "t", "period_start": "2026-13-45"},
+        content_type="application/json",
+    )
+    assert bad_date.status_code == 422
+    bad_module = client.post(
+        f"{URL}/disclosures",
+        {"village": tree.village.code, "module": "nope", "title": "t"},
+        content_type="application/json",
+    )
+    assert bad_module.status_code == 422
+    assert bad_module.json()["code"] == "module_invalid"
+    assert client.get(f"{URL}/disclosures", {"date_from": "yesterday"}).status_code == 422
+    assert client.get(f"{URL}/disclosures", {"village": "999999999999"}).status_code == 404
