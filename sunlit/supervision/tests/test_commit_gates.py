@@ -1,0 +1,57 @@
+"""On-commit gates (rules/gates.py) are necessary conditions: every case a rule's full detection flags
+passes that rule's gate, so an on-commit check restricted to the case finds it again; and an event
+about a case nothing is wrong with costs two small queries, whatever the rules."""
+
+import pytest
+from django.utils import timezone
+
+from sunlit.core.demo import demo_load
+from sunlit.supervision import anomalies
+from sunlit.supervision.engine import check_event, commit_gates, run_rule, settings_version_checked
+from sunlit.supervision.models import Alert
+from sunlit.supervision.rules.base import REGISTRY, RuleContext, defaults
+
+pytestmark = pytest.mark.django_db
+
+
+def _exact(rule, now):
+    """The rule's own detection over everything: no gate, no prefilter."""
+    return list(rule.detect(RuleContext(now=now, params=defaults(rule))))
+
+
+def test_every_flagged_case_passes_its_rules_gate_and_is_found_again_on_commit():
+    demo_load(case_villages=2, anomalies=True)
+    assert anomalies.truth()
+    now = timezone.now()
+    gated = [r for r in REGISTRY.values() if r.case_scoped and r.commit_gate("sqlite") is not None]
+    assert len(gated) >= 15
+    checked = 0
+    for rule in gated:
+        findings = [f for f in _exact(rule, now) if f.case_id is not None]
+        cases = sorted({f.case_id for f in findings})
+        passed = commit_gates([rule], cases)[rule.code] if cases else set()
+        assert passed == set(cases), rule.code
+        again = {f.key for f, _sev in run_rule(rule, now=now, case_ids=cases)} if cases else set()
+        assert again == {f.key for f in findings}, rule.code
+        checked += len(findings)
+    assert checked >= len([t for t in anomalies.truth() if t.split(":")[0] in {r.code for r in gated}])
+
+
+def test_the_sweep_prefilter_finds_what_the_full_detection_finds():
+    demo_load(case_villages=2, anomalies=True)
+    now = timezone.now()
+    for rule in (r for r in REGISTRY.values() if r.sweep_prefilter):
+        assert {f.key for f, _sev in run_rule(rule, now=now)} == {f.key for f in _exact(rule, now)}, rule.code
+
+
+def test_an_event_about_a_clean_case_costs_two_queries(tree, people, standard, django_assert_num_queries):
+    from sunlit.cases import services
+
+    case = services.case_start(actor=people.committee, village=tree.village, item_code="VS-07", title="证明")
+    settings_version_checked()
+    check_event("case.started", f"cases.case:{case.pk}")  # warm: gate SQL built once per process
+    with django_assert_num_queries(2):  # the settings version, then every gate of every rule at once
+        assert check_event("case.started", f"cases.case:{case.pk}") == 0
+    with django_assert_num_queries(2):
+        assert check_event("vote.recorded", "cases.case:0") == 0  # no such case: every gate says no
+    assert not Alert.objects.exists()
