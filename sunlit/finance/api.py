@@ -3,8 +3,6 @@ assets, reconciliations) and writes through the same services as the workbench (
 reconcile a month, record contract events), plus the public monthly statements and contract
 histories (masked). Missing and out-of-scope records are the same 404."""
 
-from __future__ import annotations
-
 import datetime
 from decimal import Decimal
 from typing import Any
