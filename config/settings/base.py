@@ -126,6 +126,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
+# One cache shared by every web worker and the task worker: the portal's page stamps (invalidated
+# on publish) and the rate limits (my funds, complaints) must be seen by all processes alike.
+# A directory under SUNLIT_DATA_DIR by default; SUNLIT_CACHE_DIR moves it (e.g. to a tmpfs).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": os.environ.get("SUNLIT_CACHE_DIR", str(DATA_DIR / "cache")),
+        "TIMEOUT": 300,
+        "OPTIONS": {"MAX_ENTRIES": 50_000},
+    }
+}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["sunlit.accounts.backends.LockoutModelBackend"]

@@ -14,6 +14,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 LANGUAGE_CODE = "zh-hans"
+# Each test process its own cache (the shared file cache of production would cross xdist workers).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # A file-backed SQLite test database (not the shared in-memory one) so WAL, busy timeouts and
 # IMMEDIATE transactions behave as in production, and concurrency tests are meaningful.
