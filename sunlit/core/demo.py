@@ -301,6 +301,8 @@ def _demo_load(
             from sunlit.supervision import anomalies as planted
 
             planted.record(report.cases.expected, injector="demo")
+            # The later domains build on the case history, and the injectors plant among their data.
+            _demo_domains(report, seed=seed, clean=clean, progress=progress)
             if anomalies:
                 started = time.perf_counter()
                 report.anomalies = planted.inject(seed=seed, region=county)
@@ -312,8 +314,6 @@ def _demo_load(
                 )
     if anomalies and report.anomalies is None:
         report.notes.append(_("No irregularities were planted: no demo cases were generated in this run."))
-    if case_villages > 0 and report.cases is not None:
-        _demo_domains(report, seed=seed, clean=clean, progress=progress)
     return report
 
 
