@@ -73,9 +73,10 @@ def publish_notice(notice_id: int):
     body = notice.body or ""
     lines = [
         body,
-        _("Case: %(tracking)s. Objections may be lodged until %(until)s.")
+        # Not the tracking number: that is the applicant's own handle on the case (portal:track).
+        _("Power item: %(item)s. Objections may be lodged until %(until)s.")
         % {
-            "tracking": case.tracking_no,
+            "item": case.item.name,
             "until": timezone.localtime(notice.closes_at).strftime("%Y-%m-%d %H:%M"),
         },
     ]
@@ -113,9 +114,8 @@ def publish_result(case_id: int):
         return None
     end = case.flow.steps.filter(key=case.end_step_key).values_list("name", flat=True).first() or ""
     body = [
-        _("Case %(tracking)s (%(item)s) was concluded on %(date)s: %(end)s.")
+        _("Concluded on %(date)s under “%(item)s”: %(end)s.")
         % {
-            "tracking": case.tracking_no,
             "item": case.item.name,
             "date": timezone.localtime(case.closed_at).strftime("%Y-%m-%d"),
             "end": end,

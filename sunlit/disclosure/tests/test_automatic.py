@@ -84,5 +84,6 @@ def test_notice_and_result_published_on_commit(
     result = Disclosure.objects.get(source=f"cases.case:{case.pk}:result")
     assert result.case == case
     assert result.module == "livelihood"
-    assert case.tracking_no in result.current.body
+    assert case.item.name in result.current.body
+    assert case.tracking_no not in result.current.body  # the applicant's handle stays private
     assert Disclosure.objects.filter(case=case).count() == 3  # two notices and the result
