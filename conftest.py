@@ -48,3 +48,13 @@ def make_user(db):
         return user
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: rate limits, page stamps and cached settings must not
+    leak from one test into the next one that the same worker process runs."""
+    from django.core.cache import caches
+
+    for cache in caches.all():
+        cache.clear()

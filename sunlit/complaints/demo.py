@@ -18,6 +18,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Case, DateTimeField, Value, When
+from django.test import override_settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -250,7 +251,10 @@ def demo_complaints(*, county: Any, logins: Any, seed: int, clean: bool, progres
     handlers = _Handlers(county, logins)
     plans = sorted(_plans(rng, villages, now), key=lambda p: (p.stage == "duplicate", -p.days_ago))
     intake = handlers.discipline()
-    with transaction.atomic(), messaging.muted(), config.limits_cached():
+    # Rate limits protect the public channels from abuse, not the bootstrap: without this, a second
+    # demo in the same process (same deterministic phones) would be refused.
+    unlimited = override_settings(SUNLIT_COMPLAINT_FILE_PER_IP=0, SUNLIT_COMPLAINT_FILE_PER_PHONE=0)
+    with transaction.atomic(), messaging.muted(), config.limits_cached(), unlimited:
         for plan in plans:
             _run(plan, rng, handlers, intake)
         escalated = services.escalate_due(now=now)

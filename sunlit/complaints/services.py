@@ -361,7 +361,8 @@ def complaint_file(
     if channel in STAFF_CHANNELS and (actor is None or not can_intake(actor, village)):
         raise NotHandler(_("You may not register complaints for this village."))
     cleaned = _clean_attachments(attachments)
-    rate_check(ip=ip, phone=phone or None)
+    if channel not in STAFF_CHANNELS:  # staff register what callers and visitors bring, unthrottled
+        rate_check(ip=ip, phone=phone or None)
 
     secret = _random(16)
     code = new_code()

@@ -212,7 +212,7 @@ def inject(
     # Cases with a planted anomaly already (the demo's own) are left alone too.
     state.used_cases |= _cases_in_truth()
     report = InjectionReport()
-    for name, item in INJECTORS.items():
+    for name, item in sorted(INJECTORS.items(), key=lambda pair: _scarcity(pair[0])):
         if (families is not None and item.family not in families) or (
             names is not None and name not in names
         ):
@@ -229,6 +229,21 @@ def inject(
             continue
         report.injected[name] = len(found)
     return report
+
+
+# Injectors whose targets are rare in a small history (a relief case a township reviewer worked on, a
+# notice the case has left, a completed notice step, a running notice) choose first, so the injectors
+# content with any completed step do not use those cases up.
+SCARCE_FIRST = (
+    "conflict.reviewer_relative",
+    "procedure.objection_reopened",
+    "time.notice_backdated",
+    "time.objection_aged",
+)
+
+
+def _scarcity(name: str) -> int:
+    return SCARCE_FIRST.index(name) if name in SCARCE_FIRST else len(SCARCE_FIRST)
 
 
 def _cases_in_truth() -> set[int]:

@@ -136,7 +136,7 @@ def test_post_then_get_request(tree):
     code = body[0]["service_request_id"]
     complaint = Complaint.objects.get(code=code)
     assert complaint.channel == "open311"
-    secret = re.search(r"secret ([0-9A-Z]{16})", body[0]["service_notice"]).group(1)
+    secret = re.search(r"(?:secret|密码) ([0-9A-Z]{16})", body[0]["service_notice"]).group(1)
     assert services.secret_matches(complaint, secret)
 
     one = client.get(f"/open311/v2/requests/{code}.json").json()
