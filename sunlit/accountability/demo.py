@@ -15,6 +15,7 @@ import random
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 SURNAMES = "王李张刘陈杨黄赵周吴徐孙胡朱高林何郭马罗"
 GIVEN = ("建国", "小明", "国强", "秀英", "志刚", "红梅", "德福", "长青", "玉兰", "海涛")
@@ -237,10 +238,13 @@ def demo_accountability(
             counts["closed"] += 1
 
     runs = _demo_analysis(county, handler)
+    named = (
+        Lead.objects.filter(village__path__startswith=county.path, notices__isnull=False).distinct().count()
+    )
     return (
-        f"{len(leads)} leads ({counts['found']} with findings, {counts['closed']} closed), "
-        f"{Lead.objects.filter(village__path__startswith=county.path, notices__isnull=False).distinct().count()} "
-        f"named in public{runs}"
+        _("%(leads)d leads (%(found)d with findings, %(closed)d closed), %(named)d named in public")
+        % {"leads": len(leads), "found": counts["found"], "closed": counts["closed"], "named": named}
+        + runs
     )
 
 
@@ -266,4 +270,4 @@ def _demo_analysis(county: Any, handler: Any) -> str:
     )
     if run.result.get("topics"):
         analysis.recommendation_draft(actor=None, run=run, department="县民政局")
-    return f"; topic analysis of {run.documents} complaints"
+    return _("; topic analysis of %(n)d complaints") % {"n": run.documents}

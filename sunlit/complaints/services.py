@@ -1060,7 +1060,7 @@ def _escalate_due(now: datetime) -> dict[str, int]:
                     {"level": complaint.escalation_level, "office": complaint.office, "reason": "overdue"},
                 )
             counts["escalated"] += 1
-            logger.info(
+            logger.debug(
                 "complaint %s overdue: escalated to level %s", complaint.code, complaint.escalation_level
             )
         except IntegrityError:

@@ -17,6 +17,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from sunlit.core.masking import _id_check_char
 from sunlit.core.pii_store import encrypt, id_hash
@@ -305,4 +306,13 @@ def demo_deliberation(
             reports += _duty(village, t0)
         scores = _scores(villages, leaders, t0, rng)
     meetings = Meeting.objects.filter(village__in=villages).count()
-    return f"{len(villages)} villages, {meetings} meetings, {2 * len(villages)} motions, {reports} duty reports, {scores} leader scores"
+    return _(
+        "%(villages)d villages, %(meetings)d meetings, %(motions)d motions, %(reports)d duty reports, "
+        "%(scores)d leader scores"
+    ) % {
+        "villages": len(villages),
+        "meetings": meetings,
+        "motions": 2 * len(villages),
+        "reports": reports,
+        "scores": scores,
+    }
