@@ -31,7 +31,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import (
-    CharField,
     Count,
     DecimalField,
     Exists,
@@ -43,16 +42,24 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Cast, Coalesce, Concat
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from sunlit.cases.vocab import CaseStatus
 from sunlit.core.masking import mask_name
-from sunlit.people.models import INVERSE_RELATION, BusinessRecord, CadreDeclaration, Kinship, Relation
+from sunlit.people.models import BusinessRecord
 from sunlit.supervision.rules.base import UNIT_DAYS, Finding, ParamSpec, Rule, RuleContext, register
-from sunlit.supervision.rules.conflict import CADRE_ROLES, SELF, relation_label, user_labels
+from sunlit.supervision.rules.conflict import (
+    LINK_ORDER,
+    SELF,
+    any_link,
+    cadre_link_annotations,
+    first_link,
+    relation_label,
+    user_labels,
+)
 from sunlit.supervision.vocab import RuleFamily, Severity
 
 from .models import Contract, Counterparty, Entry, Instalment, ReferencePrice
@@ -478,82 +485,10 @@ class SpendingWithoutCase(Rule):
 # --- payments to cadres and their relatives -------------------------------------------------------------
 
 
-def _holding(user_path: str) -> Q:
-    """``user_path`` holds a cadre role in the outer counterparty's village, unrevoked when the first
-    payment was made (``first_paid`` on the outer row)."""
-    p = f"{user_path}__assignments"
-    return Q(**{f"{p}__role__in": CADRE_ROLES, f"{p}__region_id": OuterRef("village_id")}) & (
-        Q(**{f"{p}__revoked_at__isnull": True}) | Q(**{f"{p}__revoked_at__gt": OuterRef("first_paid")})
-    )
-
-
-def _tag(qs: QuerySet[Any], *parts: Any) -> Subquery:
-    pieces: list[Any] = []
-    for part in parts:
-        if pieces:
-            pieces.append(Value("|"))
-        pieces.append(Cast(part, CharField()) if not isinstance(part, Value) else part)
-    return Subquery(
-        qs.order_by("pk").annotate(tag=Concat(*pieces, output_field=CharField())).values("tag")[:1],
-        output_field=CharField(),
-    )
-
-
-def cadre_links(hash_ref: str, prefix: str) -> dict[str, Subquery]:
-    """As sunlit.supervision.rules.conflict.cadre_link_annotations, for a Counterparty-rooted query:
-    "cadre user id|relation of the payee to the cadre|source" or NULL, per kind of link."""
-    return {
-        f"{prefix}self": _tag(
-            CadreDeclaration.objects.filter(_holding("cadre"), cadre_person__id_hash=OuterRef(hash_ref)),
-            F("cadre_id"),
-            Value(SELF),
-            Value("declaration"),
-        ),
-        f"{prefix}declared": _tag(
-            CadreDeclaration.objects.filter(_holding("cadre"), relative_id_hash=OuterRef(hash_ref)),
-            F("cadre_id"),
-            F("relation"),
-            Value("declared"),
-        ),
-        f"{prefix}kin_rev": _tag(
-            Kinship.objects.filter(
-                _holding("person__cadre_roles__cadre"), relative__id_hash=OuterRef(hash_ref)
-            ),
-            F("person__cadre_roles__cadre_id"),
-            F("relation"),
-            Value("registry"),
-        ),
-        f"{prefix}kin_fwd": _tag(
-            Kinship.objects.filter(
-                _holding("relative__cadre_roles__cadre"), person__id_hash=OuterRef(hash_ref)
-            ),
-            F("relative__cadre_roles__cadre_id"),
-            F("relation"),
-            Value("registry:inverse"),
-        ),
-    }
-
-
-LINKS = ("self", "declared", "kin_rev", "kin_fwd")
-
-
-def _any(prefix: str) -> Q:
-    q = Q(pk__in=[])
-    for name in LINKS:
-        q |= Q(**{f"{prefix}{name}__isnull": False})
-    return q
-
-
-def _first(row: dict[str, Any], prefix: str) -> list[str] | None:
-    for name in LINKS:
-        tag = row.get(f"{prefix}{name}")
-        if tag:
-            parts = tag.split("|")
-            if parts[2].endswith(":inverse"):
-                parts[1] = INVERSE_RELATION[Relation(parts[1])]
-                parts[2] = parts[2].split(":")[0]
-            return parts
-    return None
+def _cadre_links(hash_ref: str, prefix: str) -> dict[str, Any]:
+    """The conflict rules' cadre links for a Counterparty-rooted query: the counterparty's village, and
+    the cadres in office when the first payment was made (``first_paid`` on the outer row)."""
+    return cadre_link_annotations(hash_ref, prefix, village_ref="village_id", since_ref="first_paid")
 
 
 def payees_linked_to_cadres(ctx: RuleContext | None = None) -> QuerySet[Counterparty]:
@@ -574,8 +509,8 @@ def payees_linked_to_cadres(ctx: RuleContext | None = None) -> QuerySet[Counterp
             b_hash=Subquery(owner.order_by("pk").values("id_hash")[:1]),
             b_name=Subquery(owner.order_by("pk").values("business_name")[:1]),
         )
-        .annotate(**cadre_links("id_hash", "p_"), **cadre_links("b_hash", "b_"))
-        .filter(_any("p_") | _any("b_"))
+        .annotate(**_cadre_links("id_hash", "p_"), **_cadre_links("b_hash", "b_"))
+        .filter(any_link("p_") | any_link("b_"))
     )
 
 
@@ -610,14 +545,14 @@ class PayeeRelatedToCadre(Rule):
                 "b_name",
                 "total",
                 "payments",
-                *(f"p_{n}" for n in LINKS),
-                *(f"b_{n}" for n in LINKS),
+                *(f"p_{n}" for n in LINK_ORDER),
+                *(f"b_{n}" for n in LINK_ORDER),
             )
         )
         links = []
         for row in rows:
-            link = _first(row, "p_")
-            links.append((link, "person") if link else (_first(row, "b_"), "business"))
+            link = first_link(row, "p_")
+            links.append((link, "person") if link else (first_link(row, "b_"), "business"))
         labels = user_labels(int(link[0]) for link, _via in links if link)
         for row, (link, via) in zip(rows, links, strict=True):
             if link is None:  # pragma: no cover - filtered in SQL

@@ -67,11 +67,14 @@ def linked_gate() -> str:
     return benefit_gate(gates.person_linked("pe.id", "pe.id_hash"))
 
 
-def _holding(user_path: str) -> Q:
-    """``user_path`` holds a cadre role in the outer case's village, unrevoked at its start."""
+def _holding_at(
+    user_path: str, village_ref: str = "case__village_id", since_ref: str = "case__started_at"
+) -> Q:
+    """``user_path`` holds a cadre role in the outer row's village (``village_ref``), unrevoked at the
+    outer row's moment (``since_ref``): by default the case's village and its start."""
     p = f"{user_path}__assignments"
-    return Q(**{f"{p}__role__in": CADRE_ROLES, f"{p}__region_id": OuterRef("case__village_id")}) & (
-        Q(**{f"{p}__revoked_at__isnull": True}) | Q(**{f"{p}__revoked_at__gt": OuterRef("case__started_at")})
+    return Q(**{f"{p}__role__in": CADRE_ROLES, f"{p}__region_id": OuterRef(village_ref)}) & (
+        Q(**{f"{p}__revoked_at__isnull": True}) | Q(**{f"{p}__revoked_at__gt": OuterRef(since_ref)})
     )
 
 
@@ -88,10 +91,22 @@ def _tag(qs: QuerySet[Any], *parts: Any) -> Subquery:
     )
 
 
-def cadre_link_annotations(hash_ref: str, prefix: str = "") -> dict[str, Subquery]:
-    """Annotations on a CaseParty-rooted query: the outer row's ID hash ``hash_ref`` (a field or an
-    annotation) belongs to a cadre of the case's village or one of their relatives. Each value is
-    "cadre user id|relation of the party to the cadre|source", or NULL."""
+def cadre_link_annotations(
+    hash_ref: str,
+    prefix: str = "",
+    *,
+    village_ref: str = "case__village_id",
+    since_ref: str = "case__started_at",
+) -> dict[str, Subquery]:
+    """Annotations on a query whose rows carry an ID hash ``hash_ref`` (a field or an annotation), a
+    village (``village_ref``) and a moment (``since_ref``): whether the hash belongs to a cadre of that
+    village, in office at that moment, or to one of their relatives. By default the rows are case
+    parties (the case's village and start). Each value is "cadre user id|relation of the party to the
+    cadre|source", or NULL."""
+
+    def _holding(user_path: str) -> Q:
+        return _holding_at(user_path, village_ref, since_ref)
+
     kin_fwd = F("relation")  # Kinship(person=party, relative=cadre): what the cadre is to the party
     return {
         f"{prefix}cadre_self": _tag(
