@@ -125,6 +125,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Django's cursors bind parameters on the client and never prepare statements; psycopg only
+    # prepares when a threshold is set. Supervision's on-commit gate query (one wide query per event,
+    # sunlit/supervision/engine.py) asks for a server-side prepared statement explicitly, so the server
+    # plans it once per connection. Behind a transaction-pooling PgBouncer older than 1.21, set
+    # SUNLIT_PG_PREPARE=0 (statements are then planned on every run, which is correct but slower).
+    if os.environ.get("SUNLIT_PG_PREPARE", "1") != "0":
+        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 
 # One cache shared by every web worker and the task worker: the portal's page stamps (invalidated
 # on publish) and the rate limits (my funds, complaints) must be seen by all processes alike.

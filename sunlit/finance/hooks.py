@@ -46,7 +46,7 @@ def check_village(kind: str, subject: str) -> int:
     """Run the finance rules watching ``kind`` over the subject's village; returns new alerts."""
     from django.utils import timezone
 
-    from sunlit.supervision.engine import raise_alerts, run_rule
+    from sunlit.supervision.engine import raise_alerts, run_rule, settings_version_checked
     from sunlit.supervision.rules.base import REGISTRY
 
     from .rules import FINANCE_RULES
@@ -54,6 +54,7 @@ def check_village(kind: str, subject: str) -> int:
     village = village_of(subject)
     if village is None:
         return 0
+    settings_version_checked()  # a worker must see thresholds changed by another process
     now = timezone.now()
     raised = 0
     for code in FINANCE_RULES:

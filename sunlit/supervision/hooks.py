@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from sunlit.core import events
 
+# The subjects check_event re-checks; other apps' watched events (finance entries and contracts) are
+# re-checked by those apps' own hooks (sunlit/finance/hooks.py), so no task is queued here for them.
+CHECKED_SUBJECTS = ("cases.case:", "cases.sealuse:")
+
 
 def _on_event(kind: str, subject: str) -> None:
     from .engine import watched_kinds
     from .tasks import supervise_event
 
-    if kind in watched_kinds():
+    if kind in watched_kinds() and subject.startswith(CHECKED_SUBJECTS):
         supervise_event.enqueue(kind=kind, subject=subject)
 
 

@@ -39,8 +39,10 @@ class StepSequence(Rule):
         # step before it (none before it at all included).
         return (
             f"EXISTS (SELECT 1 FROM {SI} gs WHERE gs.case_id = c.id AND ("
-            f"(gs.sequence = 1 AND NOT EXISTS (SELECT 1 FROM {STEP} st JOIN {gates.t(FlowVersion)} gf "
-            f"ON gf.id = c.flow_id WHERE st.id = gs.step_id AND st.key = gf.start_key)) OR "
+            # (Scalar look-ups by primary key: a NOT EXISTS here inside the OR was planned on PostgreSQL
+            # as a hash of every step in the catalog. Both keys are NOT NULL columns.)
+            f"(gs.sequence = 1 AND (SELECT st.key FROM {STEP} st WHERE st.id = gs.step_id) <> "
+            f"(SELECT gf.start_key FROM {gates.t(FlowVersion)} gf WHERE gf.id = c.flow_id)) OR "
             f"(gs.sequence > 1 AND NOT EXISTS (SELECT 1 FROM {SI} gv JOIN {gates.t(Transition)} gt "
             f"ON gt.source_id = gv.step_id WHERE gv.case_id = c.id AND gv.sequence = gs.sequence - 1 "
             f"AND gt.target_id = gs.step_id))))"
@@ -123,12 +125,15 @@ class DocumentsMissing(Rule):
     watches = ("step.completed",)
 
     @staticmethod
-    def _missing(vendor: str, instance: str) -> str:
-        """SQL: the step instance ``instance`` (an id expression) lacks one of its step's required
-        documents: a name in the step's JSON list that no upload of that instance carries."""
+    def _missing(vendor: str, instance: str, step: str) -> str:
+        """SQL: the step instance ``instance`` (an id expression) of step ``step`` (its step_id
+        expression) lacks one of the step's required documents: a name in the step's JSON list that no
+        upload of that instance carries. The step is joined on the outer row's own column, so a sweep
+        plans it as a hash join over the steps and an anti-join against the uploads' (instance, name)
+        index instead of one correlated probe per instance."""
         return (
             f"EXISTS (SELECT 1 FROM {STEP} st CROSS JOIN {gates.json_elements(vendor, 'st.documents', 'gr')} "
-            f"WHERE st.id = (SELECT gi.step_id FROM {SI} gi WHERE gi.id = {instance}) AND NOT EXISTS "
+            f"WHERE st.id = {step} AND NOT EXISTS "
             f"(SELECT 1 FROM {gates.t(CaseDocument)} gd WHERE gd.step_instance_id = {instance} "
             f"AND gd.name = gr.value))"
         )
@@ -137,7 +142,7 @@ class DocumentsMissing(Rule):
         # Exactly the rule, for the completed steps of one case.
         return (
             f"EXISTS (SELECT 1 FROM {SI} gs WHERE gs.case_id = c.id AND gs.status = "
-            f"{gates.lit(StepStatus.COMPLETED)} AND {self._missing(vendor, 'gs.id')})"
+            f"{gates.lit(StepStatus.COMPLETED)} AND {self._missing(vendor, 'gs.id', 'gs.step_id')})"
         )
 
     def detect(self, ctx: RuleContext) -> Iterable[Finding]:
@@ -148,7 +153,11 @@ class DocumentsMissing(Rule):
         # One set-based query: every completed step instance in scope whose step lists a document name
         # that none of its uploads carries (the required list expanded in SQL, each name looked up in
         # the instance's uploads through the (step_instance, name) index).
-        missing = RawSQL(self._missing(connection.vendor, f'"{SI}"."id"'), (), output_field=BooleanField())
+        missing = RawSQL(
+            self._missing(connection.vendor, f'"{SI}"."id"', f'"{SI}"."step_id"'),
+            (),
+            output_field=BooleanField(),
+        )
         short = (
             StepInstance.objects.filter(ctx.village_q("case__village"), ctx.case_q())
             .filter(status=StepStatus.COMPLETED)

@@ -44,14 +44,67 @@ def test_the_sweep_prefilter_finds_what_the_full_detection_finds():
         assert {f.key for f, _sev in run_rule(rule, now=now)} == {f.key for f in _exact(rule, now)}, rule.code
 
 
-def test_an_event_about_a_clean_case_costs_two_queries(tree, people, standard, django_assert_num_queries):
+def test_an_event_about_a_clean_case_costs_one_query(tree, people, standard, django_assert_num_queries):
     from sunlit.cases import services
 
     case = services.case_start(actor=people.committee, village=tree.village, item_code="VS-07", title="证明")
     settings_version_checked()
     check_event("case.started", f"cases.case:{case.pk}")  # warm: gate SQL built once per process
-    with django_assert_num_queries(2):  # the settings version, then every gate of every rule at once
+    with django_assert_num_queries(1):  # every gate of every rule at once, with the settings version
         assert check_event("case.started", f"cases.case:{case.pk}") == 0
-    with django_assert_num_queries(2):
-        assert check_event("vote.recorded", "cases.case:0") == 0  # no such case: every gate says no
+    with django_assert_num_queries(2):  # no such case: every gate says no; the version is read alone
+        assert check_event("vote.recorded", "cases.case:0") == 0
     assert not Alert.objects.exists()
+
+
+def test_a_settings_change_by_another_process_is_seen_by_the_next_event(tree, people, standard):
+    """The on-commit check reads the settings version with its gates: a RuleSetting written behind
+    this process's back (no signal here) is picked up before the rules run."""
+    from sunlit.cases import services
+    from sunlit.supervision import engine
+    from sunlit.supervision.models import RuleSetting
+
+    rule = REGISTRY["TIME_STEP_OVERDUE"]
+    case = services.case_start(actor=people.committee, village=tree.village, item_code="VS-07", title="证明")
+    check_event("case.started", f"cases.case:{case.pk}")
+    assert [g.enabled for g in engine.settings_groups(rule)] == [True]
+    RuleSetting.objects.bulk_create(  # bulk_create sends no post_save: as if another process wrote it
+        [RuleSetting(region=tree.county, rule_code=rule.code, params={}, enabled=False)]
+    )
+    assert [g.enabled for g in engine.settings_groups(rule)] == [True]  # still the cached view
+    check_event("case.started", f"cases.case:{case.pk}")
+    assert [g.enabled for g in engine.settings_groups(rule)] == [True, False]
+
+
+def test_the_gate_query_is_prepared_on_postgresql_and_runs_without_preparing(tree, people, standard):
+    """On PostgreSQL the gate query is a server-side prepared statement (planned once per connection);
+    with preparing switched off (SUNLIT_PG_PREPARE=0, e.g. behind an old pooler) it runs unprepared
+    with the same answers."""
+    from django.db import connection
+
+    from sunlit.cases import services
+
+    case = services.case_start(actor=people.committee, village=tree.village, item_code="VS-07", title="证明")
+    rule = REGISTRY["PROC_STEP_SEQUENCE"]
+    assert commit_gates([rule], [case.pk])[rule.code] == set()
+    if connection.vendor != "postgresql":
+        return
+
+    def prepared() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", ["SELECT c.id, CASE%"]
+            )
+            return cursor.fetchone()[0]
+
+    assert prepared() >= 1
+    raw = connection.connection
+    threshold = raw.prepare_threshold
+    raw.prepare_threshold = None
+    try:
+        other = REGISTRY["PROC_VOTE_RULES"]  # a gate shape not prepared before
+        before = prepared()
+        assert commit_gates([rule, other], [case.pk]) == {rule.code: set(), other.code: set()}
+        assert prepared() == before
+    finally:
+        raw.prepare_threshold = threshold
