@@ -130,8 +130,15 @@ else:
     # sunlit/supervision/engine.py) asks for a server-side prepared statement explicitly, so the server
     # plans it once per connection. Behind a transaction-pooling PgBouncer older than 1.21, set
     # SUNLIT_PG_PREPARE=0 (statements are then planned on every run, which is correct but slower).
+    _pg_options = DATABASES["default"].setdefault("OPTIONS", {})
     if os.environ.get("SUNLIT_PG_PREPARE", "1") != "0":
-        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
+        _pg_options["prepare_threshold"] = 5
+    # No JIT compilation: PostgreSQL compiles a query when its estimated cost passes jit_above_cost,
+    # at every execution (prepared or not). Our queries are short look-ups and set-based rule scans;
+    # a batch of on-commit gates over 200 cases spent 700 of its 750 ms compiling. A DBA can still
+    # turn it on per role or in DATABASE_URL (``?options=-c jit=on``).
+    if "jit" not in str(_pg_options.get("options", "")):
+        _pg_options["options"] = f"{_pg_options.get('options', '')} -c jit=off".strip()
 
 # One cache shared by every web worker and the task worker: the portal's page stamps (invalidated
 # on publish) and the rate limits (my funds, complaints) must be seen by all processes alike.

@@ -98,6 +98,9 @@ def test_the_gate_query_is_prepared_on_postgresql_and_runs_without_preparing(tre
             return cursor.fetchone()[0]
 
     assert prepared() >= 1
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")  # compiling at every execution cost more than the gates themselves
+        assert cursor.fetchone()[0] == "off"
     raw = connection.connection
     threshold = raw.prepare_threshold
     raw.prepare_threshold = None
