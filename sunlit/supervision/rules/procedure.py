@@ -128,9 +128,7 @@ class DocumentsMissing(Rule):
     def _missing(vendor: str, instance: str, step: str) -> str:
         """SQL: the step instance ``instance`` (an id expression) of step ``step`` (its step_id
         expression) lacks one of the step's required documents: a name in the step's JSON list that no
-        upload of that instance carries. The step is joined on the outer row's own column, so a sweep
-        plans it as a hash join over the steps and an anti-join against the uploads' (instance, name)
-        index instead of one correlated probe per instance."""
+        upload of that instance carries (the on-commit gate: a few indexed probes for one case)."""
         return (
             f"EXISTS (SELECT 1 FROM {STEP} st CROSS JOIN {gates.json_elements(vendor, 'st.documents', 'gr')} "
             f"WHERE st.id = {step} AND NOT EXISTS "
@@ -147,28 +145,38 @@ class DocumentsMissing(Rule):
 
     def detect(self, ctx: RuleContext) -> Iterable[Finding]:
         from django.db import connection
-        from django.db.models import BooleanField
-        from django.db.models.expressions import RawSQL
 
-        # One set-based query: every completed step instance in scope whose step lists a document name
-        # that none of its uploads carries (the required list expanded in SQL, each name looked up in
-        # the instance's uploads through the (step_instance, name) index).
-        missing = RawSQL(
-            self._missing(connection.vendor, f'"{SI}"."id"', f'"{SI}"."step_id"'),
-            (),
-            output_field=BooleanField(),
-        )
-        short = (
+        # One set-based query, flat so that the planner can make it an anti-join: the completed step
+        # instances in scope, joined with their step's required names (the JSON list expanded in
+        # SQL), less those names that an upload of the instance carries. (Written as a correlated
+        # EXISTS around a NOT EXISTS, PostgreSQL could only probe the uploads once per instance, or
+        # hash all of them in memory.) The few instances found are then read with their details.
+        scope = (
             StepInstance.objects.filter(ctx.village_q("case__village"), ctx.case_q())
             .filter(status=StepStatus.COMPLETED)
             .exclude(step__documents=[])
-            .alias(missing=missing)
-            .filter(missing=True)
-            .values_list(
-                "pk", "case_id", "case__village_id", "case__tracking_no", "step__name", "step__documents"
-            )
+            .order_by()
+            .values("id", "step_id")
         )
-        rows = list(short.iterator(chunk_size=2000))
+        scope_sql, params = scope.query.sql_with_params()
+        vendor = connection.vendor
+        sql = (
+            f"SELECT DISTINCT s.id FROM ({scope_sql}) s JOIN {STEP} st ON st.id = s.step_id "
+            f"CROSS JOIN {gates.json_elements(vendor, 'st.documents', 'gr')} WHERE NOT EXISTS "
+            f"(SELECT 1 FROM {gates.t(CaseDocument)} gd WHERE gd.step_instance_id = s.id AND gd.name = gr.value)"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            short_ids = sorted(pk for (pk,) in cursor.fetchall())
+        rows = []
+        for start in range(0, len(short_ids), 2000):
+            rows += list(
+                StepInstance.objects.filter(pk__in=short_ids[start : start + 2000])
+                .order_by("pk")
+                .values_list(
+                    "pk", "case_id", "case__village_id", "case__tracking_no", "step__name", "step__documents"
+                )
+            )
         uploaded: dict[int, set[str]] = {}
         for start in range(0, len(rows), 2000):
             chunk = [r[0] for r in rows[start : start + 2000]]
