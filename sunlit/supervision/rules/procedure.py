@@ -1,7 +1,7 @@
 """Procedure rules (程序): skipped or out-of-order steps, missing documents, objections ignored,
 votes that could not pass, out-of-role attempts."""
 
-# ruff: noqa: S608, S611 - gate SQL is built from table names and vocabulary literals only (gates.lit)
+# ruff: noqa: S608 - gate SQL is built from table names and vocabulary literals only (gates.lit)
 
 from __future__ import annotations
 
