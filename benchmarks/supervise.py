@@ -105,7 +105,7 @@ def run(
             f"  [{number}] {cases:,} cases, {result['counts']['cases_stepinstance']:,} step instances: "
             f"first sweep {sweep_first:.2f} s ({result['raised']} alerts raised), re-sweep median "
             f"{statistics.median(sweeps):.2f} s, raw scan median {statistics.median(raws):.3f} s → "
-            f"sweep/raw {ratio:.0f}×"
+            f"sweep/raw {ratio:.2f}×"
         )
         top = sorted(result["rules"].items(), key=lambda kv: -kv[1])[:4]
         out(
@@ -115,7 +115,7 @@ def run(
         detect = statistics.median(result["detects"])
         out(
             f"      detection only (no alert writes): median {detect:.2f} s → detect/raw "
-            f"{detect / statistics.median(raws):.0f}×; per rule (best s, findings): "
+            f"{detect / statistics.median(raws):.2f}×; per rule (best s, findings): "
             + ", ".join(
                 f"{code} {v['seconds']:.2f} s {int(v['findings'])}"
                 for code, v in sorted(result["per_rule"].items(), key=lambda kv: -kv[1]["seconds"])
@@ -143,13 +143,13 @@ def run(
             )
         label = f"{cases:,} cases"
         timings.append(Timing(f"first sweep, {label}", [sweep_first], f"{result['raised']} alerts raised"))
-        timings.append(Timing(f"re-sweep, {label}", sweeps, f"sweep/raw {ratio:.0f}×"))
+        timings.append(Timing(f"re-sweep, {label}", sweeps, f"sweep/raw {ratio:.2f}×"))
         timings.append(Timing(f"raw scan, {label}", raws, f"{sum(result['counts'].values()):,} rows read"))
         timings.append(
             Timing(
                 f"detection only, {label}",
                 result["detects"],
-                f"detect/raw {statistics.median(result['detects']) / statistics.median(raws):.0f}×",
+                f"detect/raw {statistics.median(result['detects']) / statistics.median(raws):.2f}×",
             )
         )
         if events["samples"]:

@@ -146,7 +146,7 @@ class RentOverdue(Rule):
                 "contract__counterparty__kind",
             )
         )
-        for row in rows.iterator(chunk_size=2000):
+        for row in rows:
             amount = Decimal(row["amount"]).quantize(CENT)
             paid = Decimal(row["paid"] or 0).quantize(CENT)
             if paid >= amount:  # exact check (see the module docstring)
@@ -238,7 +238,7 @@ class LeaseExpiredInUse(Rule):
                 "counterparty__kind",
             )
         )
-        for row in rows.iterator(chunk_size=2000):
+        for row in rows:
             yield Finding(
                 key=str(row["pk"]),
                 village_id=row["village_id"],
@@ -342,7 +342,7 @@ class PriceBelow(Rule):
                 "counterparty__kind",
             )
         )
-        for row in candidates.iterator(chunk_size=2000):
+        for row in candidates:
             price = Decimal(row["annual_price"]).quantize(CENT)
             evidence: dict[str, Any] = {
                 "contract": row["number"],
@@ -443,7 +443,7 @@ class SpendingWithoutCase(Rule):
                 "counterparty__kind",
             )
         )
-        for row in rows.iterator(chunk_size=2000):
+        for row in rows:
             amount = Decimal(row["amount"]).quantize(CENT)
             if amount < minimum:
                 continue
@@ -643,7 +643,7 @@ class CashOverLimit(Rule):
     def detect(self, ctx: RuleContext) -> Iterable[Finding]:
         limit = ctx.param("cash_limit")
         months: dict[tuple[int, str], dict[str, Any]] = {}
-        for row in cash_day_balances(ctx).filter(balance__gt=limit - 1).iterator(chunk_size=2000):
+        for row in cash_day_balances(ctx).filter(balance__gt=limit - 1):
             balance = Decimal(row["account__opening_balance"]).quantize(CENT) + Decimal(row["net"]).quantize(
                 CENT
             )

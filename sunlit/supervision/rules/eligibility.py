@@ -130,7 +130,7 @@ class DeceasedBeneficiary(Rule):
         )
 
         def findings() -> Iterable[Finding]:
-            for row in rows.iterator(chunk_size=2000):
+            for row in rows:
                 dates = [d for d in (row["person__died_on"], row["recorded_death"]) if d]
                 died = min(dates) if dates else None
                 by_record = died is not None and died == row["recorded_death"]
@@ -197,9 +197,7 @@ class _RecordRule(Rule):
             .filter(record__isnull=False)
             .values(*PARTY_FIELDS, "record")
         )
-        return _unique(
-            _party_finding(row, record=row["record"].split("|")) for row in rows.iterator(chunk_size=2000)
-        )
+        return _unique(_party_finding(row, record=row["record"].split("|")) for row in rows)
 
 
 @register
@@ -349,7 +347,7 @@ class SameBenefitTwice(Rule):
         )
 
         def findings() -> Iterable[Finding]:
-            for row in rows.iterator(chunk_size=2000):
+            for row in rows:
                 tracking, village, _case = row["earlier"].split("|")
                 yield Finding(
                     key=f"{row['case_id']}:{row['person_id']}",
@@ -422,7 +420,7 @@ class UrbanAndRural(Rule):
                     .filter(urban__isnull=False)
                     .values(*PARTY_FIELDS, "urban")
                 )
-                for row in rows.iterator(chunk_size=2000):
+                for row in rows:
                     place, since = row["urban"].split("|")
                     yield _party_finding(row, benefit=str(benefit), place=place, since=since)
 

@@ -49,49 +49,49 @@ class StepSequence(Rule):
         )
 
     def detect(self, ctx: RuleContext) -> Iterable[Finding]:
+        from django.db import connection
+
         scope = StepInstance.objects.filter(ctx.village_q("case__village"), ctx.case_q())
-        # One correlated probe per step instance: the instance just before it (unique (case, sequence))
-        # whose step has a transition to this one. The previous step of the few flagged rows is read after.
-        allowed = StepInstance.objects.filter(
-            case=OuterRef("case"), sequence=OuterRef("sequence") - 1
-        ).filter(
-            Exists(Transition.objects.filter(source=OuterRef("step"), target=OuterRef(OuterRef("step"))))
+        # Flat joins, so that the planner can hash them: each later instance in scope with the instance
+        # at the sequence just before it in its case ((case, sequence) is unique), and the flow's
+        # transition from that one's step to this one's. A row with no such transition is out of order,
+        # also when nothing is at the sequence just before (a gap). (A correlated probe of the instance
+        # before each one, with a nested probe of the transitions, cost ~2.5 µs per instance on
+        # PostgreSQL, 18.5 s at 7.4M instances; these hash joins are about 3× faster.)
+        later = scope.filter(sequence__gt=1).order_by().values("id", "case_id", "step_id", "sequence")
+        scope_sql, params = later.query.sql_with_params()
+        sql = (
+            f"SELECT cur.id, prev.step_id FROM ({scope_sql}) cur LEFT JOIN {SI} prev ON "
+            f"prev.case_id = cur.case_id AND prev.sequence = cur.sequence - 1 LEFT JOIN "
+            f"{gates.t(Transition)} gt ON gt.source_id = prev.step_id AND gt.target_id = cur.step_id "
+            f"WHERE gt.id IS NULL"
         )
-        jumps = (
-            scope.filter(sequence__gt=1)
-            .filter(~Exists(allowed))
-            .values_list("pk", "case_id", "case__village_id", "case__tracking_no", "step__key", "sequence")
-        )
-        prev_keys: dict[tuple[int, int], str] = {}
-        rows = list(jumps.iterator(chunk_size=2000))
-        for start in range(0, len(rows), 500):
-            chunk = rows[start : start + 500]
-            q = Q(pk__in=[])
-            for r in chunk:
-                q |= Q(case_id=r[1], sequence=r[5] - 1)
-            prev_keys.update(
-                {
-                    (c, s): k
-                    for c, s, k in StepInstance.objects.filter(q).values_list(
-                        "case_id", "sequence", "step__key"
-                    )
-                }
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            jumps = dict(cursor.fetchall())  # instance id -> the step just before it (None: a gap)
+        ids = sorted(jumps)
+        rows = []
+        for start in range(0, len(ids), 2000):
+            rows += list(
+                StepInstance.objects.filter(pk__in=ids[start : start + 2000])
+                .order_by("pk")
+                .values_list("pk", "case_id", "case__village_id", "case__tracking_no", "step__key")
             )
-        for pk, case_id, village_id, tracking_no, key, sequence in rows:
-            prev = prev_keys.get((case_id, sequence - 1))
+        keys = dict(Step.objects.filter(pk__in={s for s in jumps.values() if s}).values_list("pk", "key"))
+        for pk, case_id, village_id, tracking_no, key in rows:
             yield Finding(
                 key=str(pk),
                 village_id=village_id,
                 case_id=case_id,
                 subject=f"cases.stepinstance:{pk}",
-                evidence={"tracking_no": tracking_no, "from": prev or "", "to": key},
+                evidence={"tracking_no": tracking_no, "from": keys.get(jumps[pk], ""), "to": key},
             )
         wrong_start = (
             scope.filter(sequence=1)
             .exclude(step__key=F("case__flow__start_key"))
             .values_list("pk", "case_id", "case__village_id", "case__tracking_no", "step__key")
         )
-        for pk, case_id, village_id, tracking_no, key in wrong_start.iterator(chunk_size=2000):
+        for pk, case_id, village_id, tracking_no, key in wrong_start:
             yield Finding(
                 key=str(pk),
                 village_id=village_id,
@@ -234,7 +234,7 @@ class ObjectionIgnored(Rule):
             .exclude(case__current_id=F("notice__step_instance_id"))
             .values_list("pk", "case_id", "case__village_id", "case__tracking_no", "receipt_code")
         )
-        for pk, case_id, village_id, tracking_no, receipt in rows.iterator(chunk_size=2000):
+        for pk, case_id, village_id, tracking_no, receipt in rows:
             yield Finding(
                 key=str(pk),
                 village_id=village_id,
@@ -291,7 +291,7 @@ class VoteRules(Rule):
             .filter(has_vote=False)
             .values_list("pk", "case_id", "case__village_id", "case__tracking_no", "step__name")
         )
-        for pk, case_id, village_id, tracking_no, step_name in no_vote.iterator(chunk_size=2000):
+        for pk, case_id, village_id, tracking_no, step_name in no_vote:
             yield Finding(
                 key=f"novote:{pk}",
                 village_id=village_id,
@@ -327,7 +327,7 @@ class VoteRules(Rule):
                     "expected",
                 )
             )
-            for pk, case_id, village_id, tracking_no, yes, present, expected in bad.iterator(chunk_size=2000):
+            for pk, case_id, village_id, tracking_no, yes, present, expected in bad:
                 yield Finding(
                     key=f"tally:{pk}",
                     village_id=village_id,

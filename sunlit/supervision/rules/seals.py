@@ -44,7 +44,7 @@ class SealWithoutCase(Rule):
         rows = scope.values_list(
             "pk", "village_id", "seal", "purpose", "exception_reason", "used_at", "recorded_by__username"
         )
-        for pk, village_id, seal, purpose, reason, used_at, username in rows.iterator(chunk_size=2000):
+        for pk, village_id, seal, purpose, reason, used_at, username in rows:
             yield Finding(
                 key=str(pk),
                 village_id=village_id,

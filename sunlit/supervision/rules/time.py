@@ -55,7 +55,7 @@ class StepOverdue(Rule):
                 "pk", "case_id", "case__village_id", "case__tracking_no", "step__name", "step__role", "due_at"
             )
         )
-        for pk, case_id, village_id, tracking_no, step_name, role, due_at in rows.iterator(chunk_size=2000):
+        for pk, case_id, village_id, tracking_no, step_name, role, due_at in rows:
             yield Finding(
                 key=str(pk),
                 village_id=village_id,
@@ -117,9 +117,7 @@ class NoticeCutShort(Rule):
                 "completed_at",
             )
         )
-        for pk, case_id, village_id, tracking_no, step_name, not_before, completed_at in rows.iterator(
-            chunk_size=2000
-        ):
+        for pk, case_id, village_id, tracking_no, step_name, not_before, completed_at in rows:
             yield Finding(
                 key=str(pk),
                 village_id=village_id,
@@ -167,7 +165,7 @@ class ObjectionUnanswered(Rule):
                 "pk", "case_id", "case__village_id", "case__tracking_no", "receipt_code", "lodged_at"
             )
         )
-        for pk, case_id, village_id, tracking_no, receipt, lodged_at in rows.iterator(chunk_size=2000):
+        for pk, case_id, village_id, tracking_no, receipt, lodged_at in rows:
             yield Finding(
                 key=str(pk),
                 village_id=village_id,

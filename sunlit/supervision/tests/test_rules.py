@@ -103,6 +103,21 @@ def test_step_sequence_skipped_step(walk):
     assert all(a.severity == "red" for a in alerts())
 
 
+def test_step_sequence_gap_in_the_record(walk):
+    """A step recorded with nothing at the sequence just before it (a row removed or renumbered) is out
+    of order, with no step to come from; the steps around it that still follow each other are not."""
+    with time_machine.travel(T0, tick=False):
+        case = walk("township_review")
+    steps = list(StepInstance.objects.filter(case=case).order_by("sequence"))
+    assert len(steps) >= 3
+    last = steps[-1]
+    StepInstance.objects.filter(pk=last.pk).update(sequence=last.sequence + 5)
+    sweep_rule("PROC_STEP_SEQUENCE")
+    assert [(a.subject, a.evidence["from"], a.evidence["to"]) for a in alerts()] == [
+        (f"cases.stepinstance:{last.pk}", "", last.step.key)
+    ]
+
+
 def test_documents_missing_hit_and_complete_case(walk):
     with time_machine.travel(T0, tick=False):
         case = walk("survey")
