@@ -18,8 +18,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import psycopg
 from django.db import transaction
 from django.utils import timezone
+from psycopg.types.numeric import Int8
 
 from sunlit.core.ledger import ledger_append
 from sunlit.regions.models import Region
@@ -48,7 +50,7 @@ class Group:
 # this process a save or delete clears the cache (signals, below); a change made by another process is
 # seen through a one-row version (count, largest id, latest ``set_at``), read at most once per sweep or
 # on-commit batch (``settings_version_checked``), never per rule. An on-commit check reads it in the same
-# query as its gates (``_VERSION_SQL`` joined in), so it costs no round trip of its own.
+# query as its gates (``_version_sql`` joined in), so it costs no round trip of its own.
 
 
 @dataclass
@@ -378,6 +380,15 @@ def _commit_gates(
     return passed, version
 
 
+class _PreparingCursor(psycopg.Cursor):  # type: ignore[type-arg]
+    """A psycopg cursor that binds on the server and asks to prepare every statement it runs."""
+
+    def execute(
+        self, query: Any, params: Any = None, *, prepare: bool | None = None, binary: bool | None = None
+    ) -> Any:
+        return super().execute(query, params, prepare=True if prepare is None else prepare, binary=binary)
+
+
 def _gate_rows(sql: str, ids: list[int]) -> list[tuple[Any, ...]]:
     """Run a gate query. On PostgreSQL it is a server-side prepared statement: the query holds a
     dozen EXISTS probes, and planning it took several times longer than running it (≈ 8 ms against
@@ -390,8 +401,6 @@ def _gate_rows(sql: str, ids: list[int]) -> list[tuple[Any, ...]]:
         with connection.cursor() as cursor:
             cursor.execute(sql, ids)
             return cursor.fetchall()
-    from psycopg.types.numeric import Int8
-
     connection.ensure_connection()
     # Django's own cursors bind on the client, which cannot prepare; this one binds on the server, in
     # Django's wrapper (execute wrappers, error translation). Django's debug log cannot show a prepared
@@ -399,7 +408,7 @@ def _gate_rows(sql: str, ids: list[int]) -> list[tuple[Any, ...]]:
     # ids are typed int8 so that every batch of the same size shares one statement. Preparing needs
     # the connection's prepare_threshold (settings: SUNLIT_PG_PREPARE); without it the query just runs.
     started = time.monotonic()
-    with connection.make_cursor(_preparing_cursor_class()(connection.connection)) as cursor:
+    with connection.make_cursor(_PreparingCursor(connection.connection)) as cursor:
         cursor.execute(sql, [Int8(pk) for pk in ids])
         rows = cursor.fetchall()
     if connection.queries_logged:
@@ -409,31 +418,6 @@ def _gate_rows(sql: str, ids: list[int]) -> list[tuple[Any, ...]]:
     return rows
 
 
-_PREPARING: list[type] = []
-
-
-def _preparing_cursor_class() -> type:
-    """A psycopg cursor that binds on the server and asks to prepare every statement it runs."""
-    if not _PREPARING:
-        import psycopg
-
-        class PreparingCursor(psycopg.Cursor):  # type: ignore[type-arg]
-            def execute(
-                self,
-                query: Any,
-                params: Any = None,
-                *,
-                prepare: bool | None = None,
-                binary: bool | None = None,
-            ) -> Any:
-                return super().execute(
-                    query, params, prepare=True if prepare is None else prepare, binary=binary
-                )
-
-        _PREPARING.append(PreparingCursor)
-    return _PREPARING[0]
-
-
 def check_cases(case_ids: list[int], kinds: Iterable[str], *, now: datetime.datetime | None = None) -> int:
     """On-commit checks: the case-scoped rules watching ``kinds``, restricted to ``case_ids``."""
     return _check_case_kinds({pk: set(kinds) for pk in case_ids}, now=now)
@@ -441,9 +425,9 @@ def check_cases(case_ids: list[int], kinds: Iterable[str], *, now: datetime.date
 
 def _check_case_kinds(by_case: dict[int, set[str]], *, now: datetime.datetime | None) -> int:
     """Run, for each case, the case-scoped rules watching one of its kinds — only where the rule's gate
-    passes — each rule once for all its cases. Checks the settings version first (with the gates)."""
+    passes — each rule once for all its cases. The settings version is checked (read with the gates)
+    before any rule runs."""
     if not by_case:
-        settings_version_checked()
         return 0
     now = now or timezone.now()
     wanted: dict[str, set[int]] = {}
@@ -453,16 +437,16 @@ def _check_case_kinds(by_case: dict[int, set[str]], *, now: datetime.datetime | 
             if cases:
                 wanted[rule.code] = cases
     if not wanted:
-        settings_version_checked()
         return 0
     rules = [REGISTRY[code] for code in sorted(wanted)]
     passed, version = _commit_gates(rules, sorted(set().union(*wanted.values())))
-    settings_version_checked(version)
+    runs = [(rule, sorted(wanted[rule.code] & passed[rule.code])) for rule in rules]
+    runs = [(rule, cases) for rule, cases in runs if cases]
+    if runs:
+        settings_version_checked(version)  # read with the gates; None only if no gate query ran
     raised = 0
-    for rule in rules:
-        cases = sorted(wanted[rule.code] & passed[rule.code])
-        if cases:
-            raised += raise_alerts(rule, run_rule(rule, now=now, case_ids=cases), now=now)[0]
+    for rule, cases in runs:
+        raised += raise_alerts(rule, run_rule(rule, now=now, case_ids=cases), now=now)[0]
     return raised
 
 
@@ -487,10 +471,11 @@ def check_events(events: Iterable[tuple[str, str]], *, now: datetime.datetime | 
             seal_uses.setdefault(pk, set()).add(kind)
     if not by_case and not seal_uses:
         return 0
-    raised = _check_case_kinds(by_case, now=now)  # checks the settings version too
+    raised = _check_case_kinds(by_case, now=now)
     if seal_uses:
         from sunlit.cases.models import SealUse
 
+        settings_version_checked()
         now = now or timezone.now()
         villages = dict(SealUse.objects.filter(pk__in=seal_uses).values_list("pk", "village_id"))
         by_village: dict[int, set[str]] = {}

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy
 
@@ -83,6 +83,17 @@ class RuleContext:
 
     def int_param(self, name: str) -> int:
         return int(self.params[name])
+
+
+def rows_for_ids(queryset: QuerySet[Any], ids: Iterable[int], *fields: str, chunk: int = 2000) -> list[Any]:
+    """``queryset.values_list(*fields)`` for the rows whose primary key is in ``ids``, in key order,
+    read ``chunk`` keys at a time: how a rule whose set-based query returns bare ids (raw SQL the
+    planner can flatten) reads the details of the few rows it found."""
+    keys = sorted(ids)
+    rows: list[Any] = []
+    for start in range(0, len(keys), chunk):
+        rows += list(queryset.filter(pk__in=keys[start : start + chunk]).order_by("pk").values_list(*fields))
+    return rows
 
 
 class Rule:

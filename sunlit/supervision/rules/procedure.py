@@ -21,7 +21,7 @@ from sunlit.powers.vocab import CompareRule, StepKind, VoteBase
 
 from ..vocab import RuleFamily, Severity
 from . import gates
-from .base import UNIT_DAYS, Finding, ParamSpec, Rule, RuleContext, register
+from .base import UNIT_DAYS, Finding, ParamSpec, Rule, RuleContext, register, rows_for_ids
 
 SI, STEP = gates.t(StepInstance), gates.t(Step)
 
@@ -69,14 +69,15 @@ class StepSequence(Rule):
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             jumps = dict(cursor.fetchall())  # instance id -> the step just before it (None: a gap)
-        ids = sorted(jumps)
-        rows = []
-        for start in range(0, len(ids), 2000):
-            rows += list(
-                StepInstance.objects.filter(pk__in=ids[start : start + 2000])
-                .order_by("pk")
-                .values_list("pk", "case_id", "case__village_id", "case__tracking_no", "step__key")
-            )
+        rows = rows_for_ids(
+            StepInstance.objects.all(),
+            jumps,
+            "pk",
+            "case_id",
+            "case__village_id",
+            "case__tracking_no",
+            "step__key",
+        )
         keys = dict(Step.objects.filter(pk__in={s for s in jumps.values() if s}).values_list("pk", "key"))
         for pk, case_id, village_id, tracking_no, key in rows:
             yield Finding(
@@ -167,16 +168,17 @@ class DocumentsMissing(Rule):
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            short_ids = sorted(pk for (pk,) in cursor.fetchall())
-        rows = []
-        for start in range(0, len(short_ids), 2000):
-            rows += list(
-                StepInstance.objects.filter(pk__in=short_ids[start : start + 2000])
-                .order_by("pk")
-                .values_list(
-                    "pk", "case_id", "case__village_id", "case__tracking_no", "step__name", "step__documents"
-                )
-            )
+            short_ids = [pk for (pk,) in cursor.fetchall()]
+        rows = rows_for_ids(
+            StepInstance.objects.all(),
+            short_ids,
+            "pk",
+            "case_id",
+            "case__village_id",
+            "case__tracking_no",
+            "step__name",
+            "step__documents",
+        )
         uploaded: dict[int, set[str]] = {}
         for start in range(0, len(rows), 2000):
             chunk = [r[0] for r in rows[start : start + 2000]]

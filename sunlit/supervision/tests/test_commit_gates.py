@@ -52,28 +52,36 @@ def test_an_event_about_a_clean_case_costs_one_query(tree, people, standard, dja
     check_event("case.started", f"cases.case:{case.pk}")  # warm: gate SQL built once per process
     with django_assert_num_queries(1):  # every gate of every rule at once, with the settings version
         assert check_event("case.started", f"cases.case:{case.pk}") == 0
-    with django_assert_num_queries(2):  # no such case: every gate says no; the version is read alone
+    with django_assert_num_queries(1):  # no such case: every gate says no, no rule runs
         assert check_event("vote.recorded", "cases.case:0") == 0
     assert not Alert.objects.exists()
 
 
-def test_a_settings_change_by_another_process_is_seen_by_the_next_event(tree, people, standard):
+def test_a_settings_change_by_another_process_is_seen_before_a_rule_runs(tree, people, standard):
     """The on-commit check reads the settings version with its gates: a RuleSetting written behind
-    this process's back (no signal here) is picked up before the rules run."""
+    this process's back (no signal) is in force for the next event whose gate lets a rule run."""
+    from django.utils import timezone
+
     from sunlit.cases import services
+    from sunlit.cases.models import StepInstance
     from sunlit.supervision import engine
     from sunlit.supervision.models import RuleSetting
 
-    rule = REGISTRY["TIME_STEP_OVERDUE"]
+    rule = REGISTRY["PROC_STEP_SEQUENCE"]
     case = services.case_start(actor=people.committee, village=tree.village, item_code="VS-07", title="证明")
-    check_event("case.started", f"cases.case:{case.pk}")
-    assert [g.enabled for g in engine.settings_groups(rule)] == [True]
+    first = StepInstance.objects.get(case=case, sequence=1)
+    other = case.flow.steps.exclude(key=case.flow.start_key).first()
+    StepInstance.objects.filter(pk=first.pk).update(step=other)  # the record now starts mid-flow
+    settings_version_checked()
+    assert [g.enabled for g in engine.settings_groups(rule)] == [True]  # cached in this process
     RuleSetting.objects.bulk_create(  # bulk_create sends no post_save: as if another process wrote it
         [RuleSetting(region=tree.county, rule_code=rule.code, params={}, enabled=False)]
     )
-    assert [g.enabled for g in engine.settings_groups(rule)] == [True]  # still the cached view
-    check_event("case.started", f"cases.case:{case.pk}")
-    assert [g.enabled for g in engine.settings_groups(rule)] == [True, False]
+    assert check_event("case.started", f"cases.case:{case.pk}") == 0  # the gate passes, the rule is off
+    assert not Alert.objects.exists()
+    RuleSetting.objects.filter(rule_code=rule.code).update(enabled=True, set_at=timezone.now())  # no signal
+    assert check_event("case.started", f"cases.case:{case.pk}") == 1
+    assert list(Alert.objects.values_list("rule_code", flat=True)) == [rule.code]
 
 
 def test_the_gate_query_is_prepared_on_postgresql_and_runs_without_preparing(tree, people, standard):
